@@ -1,0 +1,38 @@
+# Every target works on a fresh clone: it creates the virtualenv and fetches
+# the real helm and kubectl binaries it needs (see tools/fetch_binaries.py).
+
+PYTHON ?= python3
+VENV ?= .venv
+CACHE ?= .cache
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: venv binaries catalogs test lint build dist demo bench fuzz clean
+
+venv: $(STAMP)
+
+$(STAMP): setup.cfg setup.py pyproject.toml requirements/dev.txt requirements/runtime.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements/dev.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $@
+
+binaries: venv
+	$(PY) tools/fetch_binaries.py --cache $(CACHE)
+
+catalogs: venv
+	$(PY) tools/catalogs.py
+
+test: venv binaries catalogs
+	KMX_CACHE=$(CACHE) $(PY) -m pytest -n 2 tests
+
+lint: venv catalogs
+	$(PY) -m ruff check kubectl_metax tests tools
+	$(PY) -m ruff format --check kubectl_metax tests tools
+	$(PY) -m mypy kubectl_metax
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/vermin --no-tips --violations --target=3.8- kubectl_metax
+
+clean:
+	rm -rf $(VENV) dist build *.egg-info kubectl_metax/locale

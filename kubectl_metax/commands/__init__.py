@@ -1,0 +1,5 @@
+"""Subcommands, one module each; the order here is the order in ``--help``."""
+
+COMMAND_MODULES = (
+    "version",
+)

@@ -134,7 +134,23 @@ class Cluster(Protocol):
         *,
         propagation: str = "Background",
     ) -> Optional[Object]:
-        """Delete as the system: sets deletionTimestamp when finalizers remain, else removes."""
+        """Delete as the system: sets deletionTimestamp when finalizers remain, else removes.
+
+        Semantics expect kube-apiserver's behaviour here and on the HTTP path:
+        a Namespace with ``spec.finalizers`` left is only marked (deletionTimestamp
+        and status.phase Terminating) and goes once an update leaves both
+        finalizer lists empty (the namespace controller also deletes it again
+        then); ``Foreground`` adds the ``foregroundDeletion``
+        finalizer and ``Orphan`` the ``orphan`` finalizer, which the garbage
+        collector removes when it has handled the dependents.
+        """
+
+    def resources(self) -> List[ResourceInfo]:
+        """Return every served resource, built-in and CRD-backed, in its storage version.
+
+        The namespace controller and the garbage collector walk these to find
+        namespaced content and dependents across kinds.
+        """
 
     def watch(self, callback: WatchCallback) -> Callable[[], None]:
         """Call back on every stored change; returns a function that unsubscribes."""

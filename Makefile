@@ -34,5 +34,10 @@ lint: venv catalogs
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/vermin --no-tips --violations --target=3.8- kubectl_metax
 
+build: dist/kubectl-metax
+
+dist/kubectl-metax: venv catalogs $(shell find kubectl_metax po -type f -not -path '*/__pycache__/*' -not -name '*.mo') requirements/runtime.txt tools/build_zipapp.py
+	$(PY) tools/build_zipapp.py --output $@
+
 clean:
 	rm -rf $(VENV) dist build *.egg-info kubectl_metax/locale

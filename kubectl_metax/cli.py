@@ -27,15 +27,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description=_(
-            "Diagnose the MetaX GPU Operator, clean up a stuck uninstall, and check image references."
+            "Diagnose the MetaX GPU Operator, clean up a stuck uninstall, "
+            "and check image references."
         ),
     )
     parser.add_argument(
-        "--version", action="version", version=f"kubectl-metax {__version__}",
+        "--version",
+        action="version",
+        version=f"kubectl-metax {__version__}",
         help=_("print the version and exit"),
     )
     parser.add_argument(
-        "-v", "--verbose", action="count", default=0,
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
         help=_("log more detail to stderr; repeat for debug output"),
     )
     subparsers = parser.add_subparsers(dest="command", metavar=_("COMMAND"), title=_("commands"))

@@ -48,7 +48,7 @@ def setup(environ: Optional[Mapping[str, str]] = None) -> Optional[str]:
 
     Returns the language chosen, or None when English is used.
     """
-    global _translations
+    global _translations  # noqa: PLW0603 - one catalog per process, as gettext.install has
     language = language_from(os.environ if environ is None else environ)
     if language is None:
         _translations = gettext.NullTranslations()

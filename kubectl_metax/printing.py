@@ -14,9 +14,14 @@ from typing import Any, Sequence, TextIO
 from kubectl_metax.i18n import _
 
 
-def add_output_flag(parser: argparse.ArgumentParser, *, choices: Sequence[str], default: str) -> None:
+def add_output_flag(
+    parser: argparse.ArgumentParser, *, choices: Sequence[str], default: str
+) -> None:
     parser.add_argument(
-        "-o", "--output", choices=choices, default=default,
+        "-o",
+        "--output",
+        choices=choices,
+        default=default,
         help=_("output format: {choices} (default {default})").format(
             choices=", ".join(choices), default=default
         ),

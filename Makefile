@@ -24,8 +24,8 @@ binaries: venv
 catalogs: venv
 	$(PY) tools/catalogs.py
 
-test: venv binaries catalogs
-	KMX_CACHE=$(CACHE) $(PY) -m pytest -n 2 tests
+test: venv binaries catalogs build
+	KMX_CACHE=$(CACHE) KMX_ZIPAPP=$(CURDIR)/dist/kubectl-metax $(PY) -m pytest -n 2 tests
 
 lint: venv catalogs
 	$(PY) -m ruff check kubectl_metax tests tools

@@ -9,6 +9,8 @@ would hide exactly the regressions this suite exists to catch.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -46,3 +48,22 @@ def kubectl_bin() -> Path:
 def kubectl132_bin() -> Path:
     """kubectl v1.32.3, the client that ships beside helm v3.17.2."""
     return _binary("kubectl132", "kubectl")
+
+
+@pytest.fixture(scope="session")
+def zipapp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The built single-file kubectl-metax.
+
+    ``make test`` builds it once and passes it in ``KMX_ZIPAPP``; a run
+    without it (one test file from an editor) builds a private copy.
+    """
+    given = os.environ.get("KMX_ZIPAPP")
+    if given and Path(given).is_file():
+        return Path(given).resolve()
+    output = tmp_path_factory.mktemp("dist") / "kubectl-metax"
+    subprocess.run(
+        [sys.executable, str(REPO / "tools" / "build_zipapp.py"), "--output", str(output)],
+        check=True,
+        capture_output=True,
+    )
+    return output

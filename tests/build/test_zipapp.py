@@ -38,17 +38,6 @@ def host_pythons() -> List[Path]:
     return found or [Path(sys.executable)]
 
 
-@pytest.fixture(scope="module")
-def zipapp(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    output = tmp_path_factory.mktemp("dist") / "kubectl-metax"
-    subprocess.run(
-        [sys.executable, str(REPO / "tools" / "build_zipapp.py"), "--output", str(output)],
-        check=True,
-        capture_output=True,
-    )
-    return output
-
-
 def clean_env(home: Path, **extra: str) -> dict:
     return {"HOME": str(home), "PATH": "/usr/bin:/bin", **extra}
 

@@ -1,0 +1,1 @@
+"""Background controllers of kubesim: namespace lifecycle, garbage collection, CRD cleanup, actors."""

@@ -1,0 +1,349 @@
+"""RBAC authorization and SelfSubjectAccessReview for kubesim.
+
+Evaluates the stored Roles, ClusterRoles (aggregated ones included),
+RoleBindings and ClusterRoleBindings the way the RBAC authorizer does, as
+https://kubernetes.io/docs/reference/access-authn-authz/rbac/ describes:
+
+- a rule matches on verbs, apiGroups, resources (``pod/log`` style
+  subresources, ``*`` and ``*/<subresource>``) and resourceNames;
+- resourceNames never grant requests without a name (list, watch, create,
+  deletecollection), except list and watch limited by
+  ``fieldSelector=metadata.name=<name>``, which the docs allow;
+- nonResourceURLs come only from ClusterRoles bound by ClusterRoleBindings;
+- members of ``system:masters`` bypass everything.
+
+The default discovery roles of a real cluster (system:discovery,
+system:basic-user, system:public-info-viewer) are built in for every
+authenticated user rather than stored, so state files need not carry them.
+Not modelled: escalation and bind checks on Role writes, ABAC, node or
+webhook authorizers, and SelfSubjectRulesReview.
+"""
+
+from __future__ import annotations
+
+import logging
+import urllib.parse
+from typing import Any, Dict, Iterable, List, Optional, Tuple
+
+from tests.kubesim.contract import Cluster, Object, RequestAttributes, ResourceInfo, UserInfo
+from tests.kubesim.controllers.base import labels_of, match_label_selector
+
+log = logging.getLogger(__name__)
+
+RBAC_GROUP = "rbac.authorization.k8s.io"
+MASTERS_GROUP = "system:masters"
+AUTHENTICATED_GROUP = "system:authenticated"
+SERVICE_ACCOUNT_PREFIX = "system:serviceaccount:"
+
+# What the bootstrap ClusterRoles system:discovery, system:basic-user and
+# system:public-info-viewer grant to system:authenticated in every cluster.
+DISCOVERY_PATHS = (
+    "/api",
+    "/api/*",
+    "/apis",
+    "/apis/*",
+    "/openapi",
+    "/openapi/*",
+    "/version",
+    "/version/",
+    "/healthz",
+    "/livez",
+    "/readyz",
+)
+SELF_REVIEW_RULES: Tuple[Object, ...] = (
+    {
+        "apiGroups": ["authorization.k8s.io"],
+        "resources": ["selfsubjectaccessreviews", "selfsubjectrulesreviews"],
+        "verbs": ["create"],
+    },
+    {
+        "apiGroups": ["authentication.k8s.io"],
+        "resources": ["selfsubjectreviews"],
+        "verbs": ["create"],
+    },
+)
+
+
+def service_account_user(namespace: str, name: str) -> UserInfo:
+    """Return the UserInfo that a token of ServiceAccount namespace/name authenticates as."""
+    return UserInfo(
+        username=f"{SERVICE_ACCOUNT_PREFIX}{namespace}:{name}",
+        groups=(
+            "system:serviceaccounts",
+            f"system:serviceaccounts:{namespace}",
+            AUTHENTICATED_GROUP,
+        ),
+    )
+
+
+def effective_groups(user: UserInfo) -> Tuple[str, ...]:
+    """Return the user's groups plus those every authenticated user and service account has."""
+    groups = list(user.groups)
+    if user.username.startswith(SERVICE_ACCOUNT_PREFIX):
+        namespace = user.username[len(SERVICE_ACCOUNT_PREFIX) :].split(":", 1)[0]
+        groups += ["system:serviceaccounts", f"system:serviceaccounts:{namespace}"]
+    if user.username != "system:anonymous":
+        groups.append(AUTHENTICATED_GROUP)
+    return tuple(dict.fromkeys(groups))
+
+
+def subject_matches(
+    subject: Dict[str, Any], user: UserInfo, groups: Tuple[str, ...], binding_namespace: str
+) -> bool:
+    kind = subject.get("kind")
+    name = subject.get("name", "")
+    if kind == "User":
+        return bool(name == user.username)
+    if kind == "Group":
+        return name in groups
+    if kind == "ServiceAccount":
+        namespace = subject.get("namespace") or binding_namespace
+        return user.username == f"{SERVICE_ACCOUNT_PREFIX}{namespace}:{name}"
+    return False
+
+
+def name_from_field_selector(path: str) -> str:
+    """Return the name a list or watch is limited to by fieldSelector=metadata.name=<name>."""
+    query = urllib.parse.urlsplit(path).query
+    for selector in urllib.parse.parse_qs(query).get("fieldSelector", []):
+        for term in selector.split(","):
+            key, _, value = term.partition("=")
+            key = key.rstrip("=")
+            value = value.lstrip("=")
+            if key.strip() == "metadata.name" and not key.endswith("!"):
+                return value.strip()
+    return ""
+
+
+def request_name(attributes: RequestAttributes) -> str:
+    if attributes.name:
+        return attributes.name
+    if attributes.verb in ("list", "watch"):
+        return name_from_field_selector(attributes.path)
+    return ""
+
+
+def resource_rule_matches(rule: Dict[str, Any], attributes: RequestAttributes) -> bool:
+    assert attributes.resource is not None
+    verbs = rule.get("verbs") or []
+    if "*" not in verbs and attributes.verb not in verbs:
+        return False
+    groups = rule.get("apiGroups") or []
+    if "*" not in groups and attributes.resource.group not in groups:
+        return False
+    resource = attributes.resource.resource
+    combined = f"{resource}/{attributes.subresource}" if attributes.subresource else resource
+    resources = rule.get("resources") or []
+    resource_ok = False
+    for candidate in resources:
+        if candidate in ("*", combined) or (attributes.subresource and candidate == f"*/{attributes.subresource}"):
+            resource_ok = True
+    if not resource_ok:
+        return False
+    names = rule.get("resourceNames") or []
+    if not names:
+        return True
+    name = request_name(attributes)
+    return bool(name) and name in names
+
+
+def non_resource_rule_matches(rule: Dict[str, Any], attributes: RequestAttributes) -> bool:
+    verbs = rule.get("verbs") or []
+    if "*" not in verbs and attributes.verb not in verbs:
+        return False
+    path = urllib.parse.urlsplit(attributes.path).path
+    for url in rule.get("nonResourceURLs") or []:
+        if url == "*" or url == path:
+            return True
+        if url.endswith("*") and path.startswith(url[:-1]):
+            return True
+    return False
+
+
+def forbidden_message(attributes: RequestAttributes, reason: str = "") -> str:
+    """Return the message kube-apiserver sends with a 403 from the RBAC authorizer."""
+    user = attributes.user.username
+    if attributes.resource is None:
+        message = f'forbidden: User "{user}" cannot {attributes.verb} path "{urllib.parse.urlsplit(attributes.path).path}"'
+    else:
+        resource = attributes.resource.resource
+        if attributes.subresource:
+            resource = f"{resource}/{attributes.subresource}"
+        group = attributes.resource.group
+        qualified = (
+            f"{attributes.resource.resource}.{group}" if group else attributes.resource.resource
+        )
+        subject = f'{qualified} "{attributes.name}"' if attributes.name else qualified
+        scope = (
+            f'in the namespace "{attributes.namespace}"'
+            if attributes.namespace
+            else "at the cluster scope"
+        )
+        message = f'{subject} is forbidden: User "{user}" cannot {attributes.verb} resource "{resource}" in API group "{group}" {scope}'
+    return f"{message}: {reason}" if reason else message
+
+
+class RbacAuthorizer:
+    """The Authorizer plug-in; it is also a Controller so that the core hands it the Cluster."""
+
+    name = "rbac"
+
+    def __init__(self) -> None:
+        self.cluster: Optional[Cluster] = None
+
+    def start(self, cluster: Cluster) -> None:
+        self.cluster = cluster
+
+    def stop(self) -> None:
+        self.cluster = None
+
+    # -- Authorizer ---------------------------------------------------------
+
+    def authorize(self, attributes: RequestAttributes) -> Tuple[bool, str]:
+        groups = effective_groups(attributes.user)
+        if MASTERS_GROUP in groups:
+            return True, "member of system:masters"
+        allowed, reason = self._evaluate(attributes, groups)
+        if not allowed:
+            log.debug("denied %s", forbidden_message(attributes))
+        return allowed, reason
+
+    def review(self, attributes: RequestAttributes, body: Object) -> Object:
+        """Answer a SelfSubjectAccessReview create for the requesting user."""
+        spec = body.get("spec") or {}
+        asked = self.review_attributes(attributes.user, spec)
+        allowed, reason = self.authorize(asked)
+        answer = dict(body)
+        answer.setdefault("apiVersion", "authorization.k8s.io/v1")
+        answer.setdefault("kind", "SelfSubjectAccessReview")
+        answer.setdefault("metadata", {})
+        answer["status"] = {"allowed": allowed, "reason": reason if allowed else ""}
+        return answer
+
+    @staticmethod
+    def review_attributes(user: UserInfo, spec: Dict[str, Any]) -> RequestAttributes:
+        """Turn the spec of a SelfSubjectAccessReview into request attributes."""
+        non_resource = spec.get("nonResourceAttributes")
+        if non_resource:
+            return RequestAttributes(
+                user=user,
+                verb=non_resource.get("verb", ""),
+                resource=None,
+                path=non_resource.get("path", ""),
+            )
+        asked = spec.get("resourceAttributes") or {}
+        namespace = asked.get("namespace", "")
+        resource = ResourceInfo(
+            group=asked.get("group", ""),
+            version=asked.get("version", "") or "*",
+            resource=asked.get("resource", ""),
+            kind="",
+            namespaced=bool(namespace),
+        )
+        field_selector = (asked.get("fieldSelector") or {}).get("rawSelector", "")
+        path = (
+            "?" + urllib.parse.urlencode({"fieldSelector": field_selector})
+            if field_selector
+            else ""
+        )
+        return RequestAttributes(
+            user=user,
+            verb=asked.get("verb", ""),
+            resource=resource,
+            subresource=asked.get("subresource", ""),
+            namespace=namespace,
+            name=asked.get("name", ""),
+            path=path,
+        )
+
+    # -- evaluation ---------------------------------------------------------
+
+    def _evaluate(self, attributes: RequestAttributes, groups: Tuple[str, ...]) -> Tuple[bool, str]:
+        if AUTHENTICATED_GROUP in groups and self._bootstrap_allows(attributes):
+            return True, "RBAC: allowed by the default discovery and self-review roles"
+        if self.cluster is None:
+            return False, "RBAC: authorizer not started"
+        for description, rules in self._granted_rules(attributes, groups):
+            for rule in rules:
+                if attributes.resource is None:
+                    if non_resource_rule_matches(rule, attributes):
+                        return True, f"RBAC: allowed by {description}"
+                elif resource_rule_matches(rule, attributes):
+                    return True, f"RBAC: allowed by {description}"
+        return False, ""
+
+    @staticmethod
+    def _bootstrap_allows(attributes: RequestAttributes) -> bool:
+        if attributes.resource is None:
+            return attributes.verb in ("get", "head") and non_resource_rule_matches(
+                {"verbs": ["get", "head"], "nonResourceURLs": list(DISCOVERY_PATHS)}, attributes
+            )
+        return any(resource_rule_matches(rule, attributes) for rule in SELF_REVIEW_RULES)
+
+    def _granted_rules(
+        self, attributes: RequestAttributes, groups: Tuple[str, ...]
+    ) -> Iterable[Tuple[str, List[Object]]]:
+        """Yield (description, rules) for every binding that names the user."""
+        cluster = self.cluster
+        assert cluster is not None
+        subject_kind = (
+            "ServiceAccount"
+            if attributes.user.username.startswith(SERVICE_ACCOUNT_PREFIX)
+            else "User"
+        )
+        for binding in self._list("clusterrolebindings"):
+            if not any(
+                subject_matches(s, attributes.user, groups, "")
+                for s in binding.get("subjects") or []
+            ):
+                continue
+            role_name = (binding.get("roleRef") or {}).get("name", "")
+            description = f'ClusterRoleBinding "{binding["metadata"]["name"]}" of ClusterRole "{role_name}" to {subject_kind} "{attributes.user.username}"'
+            yield description, self._cluster_role_rules(role_name)
+        if not attributes.namespace or attributes.resource is None:
+            return
+        for binding in self._list("rolebindings", attributes.namespace):
+            if not any(
+                subject_matches(s, attributes.user, groups, attributes.namespace)
+                for s in binding.get("subjects") or []
+            ):
+                continue
+            role_ref = binding.get("roleRef") or {}
+            role_name = role_ref.get("name", "")
+            description = f'RoleBinding "{binding["metadata"]["name"]}/{attributes.namespace}" of {role_ref.get("kind", "Role")} "{role_name}" to {subject_kind} "{attributes.user.username}"'
+            if role_ref.get("kind") == "ClusterRole":
+                yield description, self._cluster_role_rules(role_name)
+            else:
+                role = self._get("roles", attributes.namespace, role_name)
+                yield description, list((role or {}).get("rules") or [])
+
+    def _cluster_role_rules(self, name: str) -> List[Object]:
+        """Return a ClusterRole's rules, plus those its aggregationRule selects."""
+        role = self._get("clusterroles", "", name)
+        if role is None:
+            return []
+        rules = list(role.get("rules") or [])
+        selectors = (role.get("aggregationRule") or {}).get("clusterRoleSelectors") or []
+        if selectors:
+            for other in self._list("clusterroles"):
+                if other["metadata"].get("name") == name:
+                    continue
+                if any(match_label_selector(s, labels_of(other)) for s in selectors if s):
+                    rules.extend(other.get("rules") or [])
+        return rules
+
+    def _resource(self, plural: str) -> Optional[ResourceInfo]:
+        assert self.cluster is not None
+        return self.cluster.resource_named(RBAC_GROUP, plural)
+
+    def _list(self, plural: str, namespace: str = "") -> List[Object]:
+        resource = self._resource(plural)
+        if resource is None or self.cluster is None:
+            return []
+        return self.cluster.list(resource, namespace)
+
+    def _get(self, plural: str, namespace: str, name: str) -> Optional[Object]:
+        resource = self._resource(plural)
+        if resource is None or self.cluster is None:
+            return None
+        return self.cluster.get(resource, namespace, name)

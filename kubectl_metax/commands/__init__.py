@@ -1,5 +1,3 @@
 """Subcommands, one module each; the order here is the order in ``--help``."""
 
-COMMAND_MODULES = (
-    "version",
-)
+COMMAND_MODULES = ("version", "images", "unstick")

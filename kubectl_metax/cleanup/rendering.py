@@ -54,7 +54,8 @@ def object_name(target: planning.Target) -> str:
 
 
 def describe_action(action: Action) -> str:
-    reason = _(REASONS[action["reason"]]).format(detail=action["detail"])
+    template = REASONS[action["reason"]]
+    reason = _(template).format(detail=action["detail"])
     if action["action"] == planning.DELETE_WEBHOOK:
         return _("delete {object}: {reason}").format(
             object=object_name(action["target"]), reason=reason
@@ -94,19 +95,21 @@ def plan_lines(plan: Plan) -> List[str]:
             )
         )
     for skipped in plan["skipped"]:
+        why = SKIP_REASONS[skipped["reason"]]
         lines.append(
             _("left alone: {kind}/{name}: {reason}").format(
                 kind=skipped["kind"],
                 name=skipped["name"],
-                reason=_(SKIP_REASONS[skipped["reason"]]),
+                reason=_(why),
             )
         )
     return lines
 
 
 def outcome_line(outcome: Dict[str, Any]) -> str:
+    result = RESULTS[outcome["result"]]
     text = _("{action}: {result}").format(
-        action=describe_action(outcome["action"]), result=_(RESULTS[outcome["result"]])
+        action=describe_action(outcome["action"]), result=_(result)
     )
     if outcome["message"]:
         text += f" ({outcome['message']})"
@@ -115,8 +118,9 @@ def outcome_line(outcome: Dict[str, Any]) -> str:
 
 def check_line(check: Dict[str, Any]) -> str:
     mark = _("verified") if check["ok"] else _("NOT verified")
+    state = STATES[check["state"]]
     return _("{mark}: {kind}/{name} {state}").format(
-        mark=mark, kind=check["kind"], name=check["name"], state=_(STATES[check["state"]])
+        mark=mark, kind=check["kind"], name=check["name"], state=_(state)
     )
 
 

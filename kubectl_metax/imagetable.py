@@ -163,6 +163,7 @@ def maca_names_for(product: GpuProduct, version: Version) -> Tuple[MacaName, ...
     fitting = [
         entry
         for entry in product.maca_names
-        if (entry.since is None or version >= entry.since) and (entry.until is None or version < entry.until)
+        if (entry.since is None or version >= entry.since)
+        and (entry.until is None or version < entry.until)
     ]
     return tuple(sorted(fitting, key=lambda entry: not entry.generated))

@@ -61,29 +61,41 @@ def classify(reference: Union[str, references.ImageReference]) -> Optional[Metax
         except (references.InvalidReference, TypeError):
             return None
 
-    name = parsed.name
-    on_vendor_registry = parsed.registry == imagetable.VENDOR_REGISTRY
-    rest, arch = _split_arch(parsed.tag)
-
-    if name == imagetable.DRIVER_IMAGE_NAME:
+    if parsed.name == imagetable.DRIVER_IMAGE_NAME:
+        rest, arch = _split_arch(parsed.tag)
         version = rest if _DRIVER_VERSION.match(rest) else ""
-        return MetaxImage(ROLE_DRIVER, parsed, name, version=version, arch=arch)
-
-    if imagetable.MACA_NAME_PATTERN.match(name):
-        match = _MACA_TAG.match(rest)
-        generic = name == imagetable.GENERIC_MACA_NAME
-        if generic and not on_vendor_registry and not match:
-            return None
-        version, distro = (match.group("version"), match.group("distro") or "") if match else ("", "")
-        return MetaxImage(ROLE_MACA, parsed, name, version=version, distro=distro, arch=arch)
-
-    component = imagetable.COMPONENTS_BY_NAME.get(name)
-    if component is not None:
-        version = rest if _OPERATOR_VERSION.match(rest) else ""
-        if not component.distinctive and not on_vendor_registry and not version:
-            return None
-        return MetaxImage(ROLE_COMPONENT, parsed, name, version=version, arch=arch)
+        return MetaxImage(ROLE_DRIVER, parsed, parsed.name, version=version, arch=arch)
+    if imagetable.MACA_NAME_PATTERN.match(parsed.name):
+        return _classify_maca(parsed)
+    if parsed.name in imagetable.COMPONENTS_BY_NAME:
+        return _classify_component(parsed)
     return None
+
+
+def _classify_maca(reference: references.ImageReference) -> Optional[MetaxImage]:
+    rest, arch = _split_arch(reference.tag)
+    match = _MACA_TAG.match(rest)
+    generic = reference.name == imagetable.GENERIC_MACA_NAME
+    if generic and reference.registry != imagetable.VENDOR_REGISTRY and not match:
+        return None
+    version = match.group("version") if match else ""
+    distro = (match.group("distro") or "") if match else ""
+    return MetaxImage(
+        ROLE_MACA, reference, reference.name, version=version, distro=distro, arch=arch
+    )
+
+
+def _classify_component(reference: references.ImageReference) -> Optional[MetaxImage]:
+    component = imagetable.COMPONENTS_BY_NAME[reference.name]
+    rest, arch = _split_arch(reference.tag)
+    version = rest if _OPERATOR_VERSION.match(rest) else ""
+    if (
+        not component.distinctive
+        and reference.registry != imagetable.VENDOR_REGISTRY
+        and not version
+    ):
+        return None
+    return MetaxImage(ROLE_COMPONENT, reference, reference.name, version=version, arch=arch)
 
 
 def driver_image(*, version: str, arch: str, registry: Optional[str] = None) -> str:
@@ -105,7 +117,9 @@ def driver_image(*, version: str, arch: str, registry: Optional[str] = None) -> 
     return _placed(reference, registry)
 
 
-def maca_image(*, gpu: str, version: str, distro: str, arch: str, registry: Optional[str] = None) -> str:
+def maca_image(
+    *, gpu: str, version: str, distro: str, arch: str, registry: Optional[str] = None
+) -> str:
     """Return the MXMACA image for a GPU product, release, distribution and arch."""
     return _placed(maca_reference(gpu=gpu, version=version, distro=distro, arch=arch), registry)
 
@@ -164,9 +178,9 @@ def normalize_arch(text: str) -> str:
     arch = imagetable.ARCH_ALIASES.get(text.strip().lower()) if isinstance(text, str) else None
     if arch is None:
         raise errors.InvalidInput(
-            _("unknown architecture {arch!r}; use one of: amd64 (or x86_64), arm64 (or aarch64)").format(
-                arch=text
-            )
+            _(
+                "unknown architecture {arch!r}; use one of: amd64 (or x86_64), arm64 (or aarch64)"
+            ).format(arch=text)
         )
     return arch
 
@@ -188,18 +202,19 @@ def normalize_gpu(text: str) -> str:
 def check_maca_version(version: str) -> None:
     if not _MACA_VERSION.match(version):
         raise errors.InvalidInput(
-            _("invalid MXMACA version {version!r}; expected dotted numbers such as {example}").format(
-                version=version, example=imagetable.MACA_VERSION_EXAMPLE
-            )
+            _(
+                "invalid MXMACA version {version!r}; expected dotted numbers such as {example}"
+            ).format(version=version, example=imagetable.MACA_VERSION_EXAMPLE)
         )
 
 
 def check_operator_version(version: str) -> None:
     if not _OPERATOR_VERSION.match(version):
         raise errors.InvalidInput(
-            _("invalid operator version {version!r}; expected three dotted numbers such as {example}").format(
-                version=version, example=imagetable.OPERATOR_VERSION_EXAMPLE
-            )
+            _(
+                "invalid operator version {version!r}; "
+                "expected three dotted numbers such as {example}"
+            ).format(version=version, example=imagetable.OPERATOR_VERSION_EXAMPLE)
         )
 
 
@@ -207,7 +222,8 @@ def check_distro(distro: str) -> None:
     if not _DISTRO.match(distro):
         raise errors.InvalidInput(
             _(
-                "invalid distribution {distro!r}; expected a lowercase name and version such as {examples}"
+                "invalid distribution {distro!r}; "
+                "expected a lowercase name and version such as {examples}"
             ).format(distro=distro, examples=", ".join(imagetable.DISTRO_EXAMPLES))
         )
 
@@ -216,13 +232,15 @@ def check_driver_version(version: str) -> None:
     """Raise InvalidInput unless ``version`` is a driver release that has a driver image."""
     if not _DRIVER_VERSION.match(version):
         raise errors.InvalidInput(
-            _("invalid driver version {version!r}; expected dotted numbers such as {example}").format(
-                version=version, example=imagetable.DRIVER_VERSION_EXAMPLE
-            )
+            _(
+                "invalid driver version {version!r}; expected dotted numbers such as {example}"
+            ).format(version=version, example=imagetable.DRIVER_VERSION_EXAMPLE)
         )
     if imagetable.parse_version(version) < imagetable.DRIVER_IMAGE_SINCE:
         raise errors.InvalidInput(
-            _("driver {version} has no driver image: it is published on its own since {since}").format(
+            _(
+                "driver {version} has no driver image: it is published on its own since {since}"
+            ).format(
                 version=version, since=".".join(str(part) for part in imagetable.DRIVER_IMAGE_SINCE)
             )
         )

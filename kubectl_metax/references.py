@@ -101,7 +101,9 @@ def parse(text: str) -> ImageReference:
     if not isinstance(text, str) or not text.strip():
         raise InvalidReference(_("the image reference is empty"))
     if text != text.strip() or any(character.isspace() for character in text):
-        raise InvalidReference(_("image reference {reference!r} contains white space").format(reference=text))
+        raise InvalidReference(
+            _("image reference {reference!r} contains white space").format(reference=text)
+        )
 
     remainder, digest = _split_digest(text)
     remainder, tag = _split_tag(remainder, reference=text)
@@ -112,9 +114,10 @@ def parse(text: str) -> ImageReference:
     _check_path(path, reference=text)
     if len(remainder) > MAX_NAME_LENGTH:
         raise InvalidReference(
-            _("image reference {reference!r}: the repository name is longer than {limit} characters").format(
-                reference=text, limit=MAX_NAME_LENGTH
-            )
+            _(
+                "image reference {reference!r}: "
+                "the repository name is longer than {limit} characters"
+            ).format(reference=text, limit=MAX_NAME_LENGTH)
         )
     return ImageReference(registry=registry, path=path, tag=tag, digest=digest)
 
@@ -130,7 +133,8 @@ def split_registry(registry: str) -> Tuple[str, str]:
     if "://" in text:
         raise InvalidReference(
             _(
-                "registry {registry!r}: remove the scheme, a registry is written as host[:port][/project]"
+                "registry {registry!r}: remove the scheme, "
+                "a registry is written as host[:port][/project]"
             ).format(registry=registry)
         )
     if not text:
@@ -139,7 +143,8 @@ def split_registry(registry: str) -> Tuple[str, str]:
     if not _looks_like_domain(host):
         raise InvalidReference(
             _(
-                "registry {registry!r}: {host!r} is not a registry host; write host[:port][/project] "
+                "registry {registry!r}: {host!r} is not a registry host; "
+                "write host[:port][/project] "
                 "with a dot or a port in the host, or localhost"
             ).format(registry=registry, host=host)
         )
@@ -156,17 +161,20 @@ def _split_digest(text: str) -> Tuple[str, str]:
     match = _DIGEST.match(digest)
     if not match:
         raise InvalidReference(
-            _("image reference {reference!r}: invalid digest {digest!r}, expected algorithm:hex").format(
-                reference=text, digest=digest
-            )
+            _(
+                "image reference {reference!r}: invalid digest {digest!r}, expected algorithm:hex"
+            ).format(reference=text, digest=digest)
         )
     algorithm, hex_part = match.groups()
     expected_length = _DIGEST_HEX_LENGTHS.get(algorithm)
-    if expected_length is not None and (len(hex_part) != expected_length or hex_part != hex_part.lower()):
+    if expected_length is not None and (
+        len(hex_part) != expected_length or hex_part != hex_part.lower()
+    ):
         raise InvalidReference(
-            _("image reference {reference!r}: a {algorithm} digest has {length} lowercase hex digits").format(
-                reference=text, algorithm=algorithm, length=expected_length
-            )
+            _(
+                "image reference {reference!r}: "
+                "a {algorithm} digest has {length} lowercase hex digits"
+            ).format(reference=text, algorithm=algorithm, length=expected_length)
         )
     return remainder, digest
 
@@ -180,7 +188,9 @@ def _split_tag(text: str, *, reference: str) -> Tuple[str, str]:
     tag = text[colon + 1 :]
     if not _TAG.match(tag):
         raise InvalidReference(
-            _("image reference {reference!r}: invalid tag {tag!r}").format(reference=reference, tag=tag)
+            _("image reference {reference!r}: invalid tag {tag!r}").format(
+                reference=reference, tag=tag
+            )
         )
     return text[:colon], tag
 
@@ -217,16 +227,19 @@ def _check_registry_host(registry: str, *, reference: str) -> None:
 def _check_path(path: str, *, reference: str) -> None:
     if not path:
         raise InvalidReference(
-            _("image reference {reference!r}: the repository path is empty").format(reference=reference)
+            _("image reference {reference!r}: the repository path is empty").format(
+                reference=reference
+            )
         )
     for component in path.split("/"):
         if _PATH_COMPONENT.match(component):
             continue
         if component != component.lower():
             raise InvalidReference(
-                _("image reference {reference!r}: repository names must be lowercase ({component!r})").format(
-                    reference=reference, component=component
-                )
+                _(
+                    "image reference {reference!r}: "
+                    "repository names must be lowercase ({component!r})"
+                ).format(reference=reference, component=component)
             )
         raise InvalidReference(
             _(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional
 
 from kubectl_metax.inspection.snapshot import (
+    ApiServiceRecord,
     Condition,
     ContainerRecord,
     CrdRecord,
@@ -31,6 +32,9 @@ Raw = Dict[str, Any]
 
 GPU_RESOURCE_PREFIX = "metax-tech.com/"
 HELM_ANNOTATION_PREFIXES = ("meta.helm.sh/", "helm.sh/")
+# Spec fields of MetaX custom resources the doctor reads (ClusterOperator's
+# cluster type and driver deploy policy); other spec fields are dropped.
+SPEC_SETTINGS = ("cluster.type", "driver.deployPolicy")
 
 
 def _dict(value: Any) -> Raw:
@@ -105,7 +109,30 @@ def crd(raw: Raw) -> CrdRecord:
         namespaced=spec.get("scope") != "Cluster",
         version=str(chosen.get("name", "")),
         conditions=conditions(raw),
+        conversion_service=_conversion_service(spec),
     )
+
+
+def _conversion_service(spec: Raw) -> str:
+    conversion = _dict(spec.get("conversion"))
+    if conversion.get("strategy") != "Webhook":
+        return ""
+    client = _dict(_dict(conversion.get("webhook")).get("clientConfig"))
+    service = _dict(client.get("service"))
+    if service:
+        return f"{service.get('namespace', '')}/{service.get('name', '')}"
+    return str(client.get("url", ""))
+
+
+def _spec_settings(raw: Raw) -> Dict[str, str]:
+    settings: Dict[str, str] = {}
+    for path in SPEC_SETTINGS:
+        value: Any = _dict(raw.get("spec"))
+        for part in path.split("."):
+            value = _dict(value).get(part) if isinstance(value, dict) else None
+        if isinstance(value, (str, int, float, bool)):
+            settings[path] = str(value)
+    return settings
 
 
 def custom_resource(raw: Raw, owner: CrdRecord) -> CustomResourceRecord:
@@ -115,6 +142,7 @@ def custom_resource(raw: Raw, owner: CrdRecord) -> CustomResourceRecord:
         version=owner["version"],
         resource=owner["plural"],
         kind=str(raw.get("kind") or owner["kind"]),
+        settings=_spec_settings(raw),
     )
 
 
@@ -247,7 +275,17 @@ def _container(raw: Raw) -> ContainerRecord:
         restart_count=int(raw.get("restartCount", 0) or 0),
         state=current,
         reason=str(_dict(state.get(current)).get("reason", "")),
+        message=str(_dict(state.get(current)).get("message", "")),
+        last_termination=_last_termination(_dict(_dict(raw.get("lastState")).get("terminated"))),
     )
+
+
+def _last_termination(terminated: Raw) -> str:
+    if not terminated:
+        return ""
+    text = f"{terminated.get('reason', '')} (exit code {terminated.get('exitCode', '?')})"
+    message = str(terminated.get("message", "")).strip()
+    return f"{text}: {message}" if message else text
 
 
 def pod(raw: Raw) -> PodRecord:
@@ -269,6 +307,7 @@ def pod(raw: Raw) -> PodRecord:
         gpu=_gpu_resources(spec),
         deleting=bool(metadata.get("deletionTimestamp")),
         containers=[_container(_dict(item)) for item in _list(status.get("containerStatuses"))],
+        created=str(metadata.get("creationTimestamp", "")),
     )
 
 
@@ -300,6 +339,18 @@ def node(raw: Raw) -> NodeRecord:
         allocatable=_strings(status.get("allocatable")),
         container_runtime=str(info.get("containerRuntimeVersion", "")),
         kubelet_version=str(info.get("kubeletVersion", "")),
+        os_image=str(info.get("osImage", "")),
+        architecture=str(info.get("architecture", "")),
+    )
+
+
+def api_service(raw: Raw) -> ApiServiceRecord:
+    """Reduce an apiregistration.k8s.io/v1 APIService."""
+    service = _dict(_dict(raw.get("spec")).get("service"))
+    return ApiServiceRecord(
+        name=meta(raw)["name"],
+        service=f"{service.get('namespace', '')}/{service.get('name', '')}" if service else "",
+        conditions=conditions(raw),
     )
 
 

@@ -43,7 +43,13 @@ class NamespaceRecord(TypedDict):
     conditions: List[Condition]
 
 
-class CrdRecord(TypedDict):
+class _CrdExtras(TypedDict, total=False):
+    # "namespace/name" of the Service behind a Webhook conversion strategy, the
+    # URL when the webhook calls one, "" without webhook conversion.
+    conversion_service: str
+
+
+class CrdRecord(_CrdExtras):
     meta: Meta
     group: str
     kind: str
@@ -53,7 +59,12 @@ class CrdRecord(TypedDict):
     conditions: List[Condition]
 
 
-class CustomResourceRecord(TypedDict):
+class _CustomResourceExtras(TypedDict, total=False):
+    # Scalar spec fields the checks read, by dotted path (records.SPEC_SETTINGS).
+    settings: Dict[str, str]
+
+
+class CustomResourceRecord(_CustomResourceExtras):
     meta: Meta
     group: str
     version: str
@@ -97,7 +108,13 @@ class WorkloadRecord(TypedDict):
     images: List[str]
 
 
-class ContainerRecord(TypedDict):
+class _ContainerExtras(TypedDict, total=False):
+    message: str  # the message of the current waiting or terminated state
+    # The last termination: "reason (exit code N): message", "" when it never ended.
+    last_termination: str
+
+
+class ContainerRecord(_ContainerExtras):
     name: str
     image: str
     ready: bool
@@ -106,7 +123,11 @@ class ContainerRecord(TypedDict):
     reason: str
 
 
-class PodRecord(TypedDict):
+class _PodExtras(TypedDict, total=False):
+    created: str  # the creationTimestamp
+
+
+class PodRecord(_PodExtras):
     namespace: str
     name: str
     phase: str
@@ -126,7 +147,12 @@ class HelmReleaseRecord(TypedDict):
     version: int
 
 
-class NodeRecord(TypedDict):
+class _NodeExtras(TypedDict, total=False):
+    os_image: str  # status.nodeInfo.osImage, e.g. "Ubuntu 22.04.4 LTS"
+    architecture: str  # status.nodeInfo.architecture, e.g. "amd64"
+
+
+class NodeRecord(_NodeExtras):
     name: str
     labels: Dict[str, str]
     allocatable: Dict[str, str]
@@ -147,13 +173,24 @@ class RbacRecord(TypedDict):
     kind: str  # ClusterRole or ClusterRoleBinding
 
 
+class ApiServiceRecord(TypedDict):
+    name: str  # e.g. "v1beta1.metrics.k8s.io"
+    service: str  # "namespace/name", "" for an API the server serves itself
+    conditions: List[Condition]
+
+
 class Gap(TypedDict):
     kind: str  # the list that is missing or incomplete, e.g. "pods"
     reason: str  # forbidden, not-found, timeout, unreachable or error
     message: str
 
 
-class Snapshot(TypedDict):
+class _SnapshotExtras(TypedDict, total=False):
+    api_services: List[ApiServiceRecord]
+    collected_at: str  # RFC 3339 UTC time the collection started
+
+
+class Snapshot(_SnapshotExtras):
     format: int
     server: str
     context: str
@@ -207,6 +244,8 @@ def empty(*, server: str = "", context: str = "") -> Snapshot:
         jobs=[],
         cluster_rbac=[],
         gaps=[],
+        api_services=[],
+        collected_at="",
     )
 
 

@@ -11,6 +11,7 @@ import functools
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, Sequence
 
 from kubectl_metax.inspection import records, snapshot
@@ -130,6 +131,15 @@ def base_jobs() -> List[ListJob]:
             lambda raw: records.rbac(raw, "ClusterRoleBinding") if _is_metax_rbac(raw) else None,
             metadata_only=True,
         ),
+        # An unavailable APIService blocks namespace deletion cluster-wide.
+        ListJob(
+            "api_services",
+            "apiservices",
+            "apiregistration.k8s.io",
+            "v1",
+            "apiservices",
+            records.api_service,
+        ),
     ]
 
 
@@ -234,6 +244,7 @@ class Collector:
     def collect(self, *, server: str = "", context: str = "") -> Snapshot:
         """Return a snapshot of the cluster; raises Unreachable when no request gets through."""
         result = snapshot.empty(server=server, context=context)
+        result["collected_at"] = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         self._run_all(base_jobs(), result)
         self._endpoints(result)
         self._run_all(custom_resource_jobs(result["crds"]), result)

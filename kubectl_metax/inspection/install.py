@@ -19,6 +19,7 @@ COMPONENT_LABEL = "app.kubernetes.io/component"
 COMPONENT_VALUE = "metax-operator"
 # Charts name the Deployment "<release>-metax-operator"; older ones "metax-operator-<suffix>".
 DEPLOYMENT_NAME = re.compile(r"(^|.*-)metax-operator(-[a-z0-9]+)?$")
+RELEASE_DEPLOYMENT_SUFFIX = "-metax-operator"
 DEFAULT_NAMESPACE = "metax-operator"
 RELEASE_NAME_ANNOTATION = "meta.helm.sh/release-name"
 RELEASE_NAMESPACE_ANNOTATION = "meta.helm.sh/release-namespace"
@@ -71,6 +72,11 @@ def _release_names(snap: Snapshot, deployments: List[WorkloadRecord]) -> Dict[st
         release = item["annotations"].get(RELEASE_NAME_ANNOTATION)
         if release:
             names.setdefault(release, item["annotations"].get(RELEASE_NAMESPACE_ANNOTATION, ""))
+    for workload in deployments:
+        # "<release>-metax-operator" names its release even without Helm annotations.
+        name = workload["meta"]["name"]
+        if name.endswith(RELEASE_DEPLOYMENT_SUFFIX) and len(name) > len(RELEASE_DEPLOYMENT_SUFFIX):
+            names.setdefault(name[: -len(RELEASE_DEPLOYMENT_SUFFIX)], workload["meta"]["namespace"])
     return names
 
 

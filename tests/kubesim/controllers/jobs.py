@@ -25,6 +25,7 @@ import base64
 import json
 import logging
 import os
+import signal
 import subprocess
 import tempfile
 import threading
@@ -98,7 +99,7 @@ class JobRunner(ResyncController):
             processes = list(self._processes.values())
             workers = list(self._workers.values())
         for process in processes:
-            process.kill()
+            kill_group(process)
         for worker in workers:
             worker.join(timeout=10)
 
@@ -368,6 +369,8 @@ class JobRunner(ResyncController):
                     stdout=subprocess.PIPE,
                     stderr=subprocess.STDOUT,
                     stdin=subprocess.DEVNULL,
+                    # A session of its own, so a timeout kills the script's children too.
+                    start_new_session=True,
                 )
             except OSError as error:
                 return 127, f"kubesim: cannot run {argv[0]!r}: {error}\n", False
@@ -378,7 +381,7 @@ class JobRunner(ResyncController):
                 output, _ = process.communicate(timeout=bound)
                 return process.returncode, output.decode("utf-8", "replace"), False
             except subprocess.TimeoutExpired:
-                process.kill()
+                kill_group(process)
                 output, _ = process.communicate()
                 deadline_reached = timeout is not None and timeout <= MAX_ATTEMPT_SECONDS
                 return 137, output.decode("utf-8", "replace"), deadline_reached
@@ -439,6 +442,14 @@ class JobRunner(ResyncController):
                 return None
             return base64.b64decode(value).decode("utf-8", "replace") if encoded else str(value)
         return None
+
+
+def kill_group(process: subprocess.Popen) -> None:
+    """Kill a command started with start_new_session and everything it started."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 def _mark_started(edited: Object) -> bool:

@@ -2,45 +2,47 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from kubectl_metax.cleanup import planning
 from kubectl_metax.cleanup.planning import Action, Plan
-from kubectl_metax.i18n import N_, _
+from kubectl_metax.i18n import _
 
-REASONS = {
-    "service-missing": N_("its webhook calls service {detail}, which does not exist"),
-    "no-ready-endpoints": N_("its webhook calls service {detail}, which has no ready endpoint"),
-    "operator-gone": N_(
+REASONS: Dict[str, Callable[[], str]] = {
+    "service-missing": lambda: _("its webhook calls service {detail}, which does not exist"),
+    "no-ready-endpoints": lambda: _(
+        "its webhook calls service {detail}, which has no ready endpoint"
+    ),
+    "operator-gone": lambda: _(
         "it is being deleted, and no operator is left in {detail} to remove its finalizers"
     ),
-    "operator-unavailable": N_(
+    "operator-unavailable": lambda: _(
         "it is being deleted, and the operator in {detail} has no ready "
         "replica to remove its finalizers"
     ),
 }
-SKIP_REASONS = {
-    "live": N_("its service is present and has ready endpoints"),
-    "not-owned": N_("nothing proves it belongs to the MetaX operator"),
-    "foreign-release": N_("its Helm annotations name another release"),
-    "state-unknown": N_("its service or endpoints could not be read"),
-    "operator-available": N_("the operator is running and may still remove the finalizers"),
-    "operator-state-unknown": N_("the operator's Deployments could not be read"),
+SKIP_REASONS: Dict[str, Callable[[], str]] = {
+    "live": lambda: _("its service is present and has ready endpoints"),
+    "not-owned": lambda: _("nothing proves it belongs to the MetaX operator"),
+    "foreign-release": lambda: _("its Helm annotations name another release"),
+    "state-unknown": lambda: _("its service or endpoints could not be read"),
+    "operator-available": lambda: _("the operator is running and may still remove the finalizers"),
+    "operator-state-unknown": lambda: _("the operator's Deployments could not be read"),
 }
-RESULTS = {
-    "done": N_("done"),
-    "dry-run-ok": N_("accepted by the server (dry run, nothing changed)"),
-    "already-gone": N_("already gone"),
-    "not-needed": N_("no longer needed (the object changed and was planned again)"),
-    "failed": N_("failed"),
+RESULTS: Dict[str, Callable[[], str]] = {
+    "done": lambda: _("done"),
+    "dry-run-ok": lambda: _("accepted by the server (dry run, nothing changed)"),
+    "already-gone": lambda: _("already gone"),
+    "not-needed": lambda: _("no longer needed (the object changed and was planned again)"),
+    "failed": lambda: _("failed"),
 }
-STATES = {
-    "gone": N_("gone"),
-    "no-finalizers": N_("has no finalizers"),
-    "still-present": N_("still present"),
-    "finalizers-remain": N_("still has finalizers"),
-    "terminating": N_("still terminating"),
-    "active": N_("not being deleted"),
+STATES: Dict[str, Callable[[], str]] = {
+    "gone": lambda: _("gone"),
+    "no-finalizers": lambda: _("has no finalizers"),
+    "still-present": lambda: _("still present"),
+    "finalizers-remain": lambda: _("still has finalizers"),
+    "terminating": lambda: _("still terminating"),
+    "active": lambda: _("not being deleted"),
 }
 
 
@@ -54,8 +56,7 @@ def object_name(target: planning.Target) -> str:
 
 
 def describe_action(action: Action) -> str:
-    template = REASONS[action["reason"]]
-    reason = _(template).format(detail=action["detail"])
+    reason = REASONS[action["reason"]]().format(detail=action["detail"])
     if action["action"] == planning.DELETE_WEBHOOK:
         return _("delete {object}: {reason}").format(
             object=object_name(action["target"]), reason=reason
@@ -95,21 +96,19 @@ def plan_lines(plan: Plan) -> List[str]:
             )
         )
     for skipped in plan["skipped"]:
-        why = SKIP_REASONS[skipped["reason"]]
         lines.append(
             _("left alone: {kind}/{name}: {reason}").format(
                 kind=skipped["kind"],
                 name=skipped["name"],
-                reason=_(why),
+                reason=SKIP_REASONS[skipped["reason"]](),
             )
         )
     return lines
 
 
 def outcome_line(outcome: Dict[str, Any]) -> str:
-    result = RESULTS[outcome["result"]]
     text = _("{action}: {result}").format(
-        action=describe_action(outcome["action"]), result=_(result)
+        action=describe_action(outcome["action"]), result=RESULTS[outcome["result"]]()
     )
     if outcome["message"]:
         text += f" ({outcome['message']})"
@@ -118,9 +117,8 @@ def outcome_line(outcome: Dict[str, Any]) -> str:
 
 def check_line(check: Dict[str, Any]) -> str:
     mark = _("verified") if check["ok"] else _("NOT verified")
-    state = STATES[check["state"]]
     return _("{mark}: {kind}/{name} {state}").format(
-        mark=mark, kind=check["kind"], name=check["name"], state=_(state)
+        mark=mark, kind=check["kind"], name=check["name"], state=STATES[check["state"]]()
     )
 
 

@@ -67,3 +67,5 @@ def zipapp(tmp_path_factory: pytest.TempPathFactory) -> Path:
         capture_output=True,
     )
     return output
+
+pytest_plugins = ["tests.kubesim.fixtures"]

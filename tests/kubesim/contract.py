@@ -59,6 +59,8 @@ class RequestAttributes:
     resource: Optional[ResourceInfo]  # None for non-resource paths (/version, /apis, ...)
     subresource: str = ""
     namespace: str = ""
+    # For list and watch limited by fieldSelector=metadata.name=<name>, that name,
+    # as kube-apiserver's RequestInfo sets it; RBAC resourceNames rules rely on it.
     name: str = ""
     path: str = ""
     dry_run: bool = False
@@ -143,6 +145,13 @@ class Cluster(Protocol):
         then); ``Foreground`` adds the ``foregroundDeletion``
         finalizer and ``Orphan`` the ``orphan`` finalizer, which the garbage
         collector removes when it has handled the dependents.
+        """
+
+    def finalize_namespace(self, name: str, finalizers: List[str]) -> Object:
+        """Set a Namespace's spec.finalizers, as PUT .../namespaces/<name>/finalize does.
+
+        The namespace controller calls it with the ``kubernetes`` entry removed;
+        the Namespace goes when no finalizer of either list remains.
         """
 
     def resources(self) -> List[ResourceInfo]:

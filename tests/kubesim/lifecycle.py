@@ -5,14 +5,13 @@
   <ns> because it is being terminated".
 - New content in a namespace that does not exist is rejected with 404.
 - The namespaces default, kube-system and kube-public cannot be deleted.
-- A new Namespace gets ``spec.finalizers: [kubernetes]`` and phase Active, as
-  the namespace registry strategy sets them, so deleting it goes through the
-  namespace controller.
+
+The core sets a new Namespace's ``spec.finalizers: [kubernetes]`` and phase
+Active, as the namespace registry strategy does.
 """
 
 from __future__ import annotations
 
-import copy
 from typing import Optional
 
 from tests.kubesim.contract import ApiError, Cluster, Object, RequestAttributes
@@ -98,18 +97,7 @@ class NamespaceLifecycle:
         return obj
 
     @staticmethod
-    def _admit_namespace(
-        attributes: RequestAttributes, operation: str, obj: Optional[Object]
-    ) -> Optional[Object]:
+    def _admit_namespace(attributes: RequestAttributes, operation: str, obj: Optional[Object]) -> Optional[Object]:
         if operation == "DELETE" and attributes.name in IMMORTAL_NAMESPACES:
-            raise forbidden(
-                attributes, attributes.name, "this namespace may not be deleted", cause=""
-            )
-        if operation != "CREATE" or obj is None or attributes.subresource:
-            return obj
-        created = copy.deepcopy(obj)
-        spec = created.setdefault("spec", {})
-        if not spec.get("finalizers"):
-            spec["finalizers"] = [NAMESPACE_FINALIZER]
-        created["status"] = {"phase": "Active"}
-        return created
+            raise forbidden(attributes, attributes.name, "this namespace may not be deleted", cause="")
+        return obj

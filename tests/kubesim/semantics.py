@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Callable, Dict, List, Sequence
 
 from tests.kubesim.contract import Controller, PluginSet
-from tests.kubesim.controllers.crds import CrdCleanupAdmission, CrdController
+from tests.kubesim.controllers.crds import CrdController
 from tests.kubesim.controllers.garbage import GarbageCollector
 from tests.kubesim.controllers.jobs import JobRunner
 from tests.kubesim.controllers.namespaces import NamespaceController
@@ -46,13 +46,11 @@ def build_plugins(actors: Sequence[str] = ()) -> PluginSet:
     lifecycle = NamespaceLifecycle()
     mutating = WebhookAdmission("mutatingwebhookconfigurations")
     validating = WebhookAdmission("validatingwebhookconfigurations")
-    crd_cleanup = CrdCleanupAdmission()
     controllers: List[Controller] = [
         authorizer,
         lifecycle,
         mutating,
         validating,
-        crd_cleanup,
         NamespaceController(),
         GarbageCollector(),
         CrdController(),
@@ -60,6 +58,6 @@ def build_plugins(actors: Sequence[str] = ()) -> PluginSet:
     controllers.extend(ACTOR_FACTORIES[name]() for name in ACTORS if name in actors)
     return PluginSet(
         authorizer=authorizer,
-        admission=[lifecycle, mutating, validating, crd_cleanup],
+        admission=[lifecycle, mutating, validating],
         controllers=controllers,
     )

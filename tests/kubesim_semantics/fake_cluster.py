@@ -43,6 +43,7 @@ BUILTIN_RESOURCES = (
 CLUSTER_OPERATORS = ResourceInfo("gpu.metax-tech.com", "v1alpha1", "clusteroperators", "ClusterOperator", namespaced=True)
 
 Key = Tuple[str, str, str, str]
+CRD_CLEANUP = "customresourcecleanup.apiextensions.k8s.io"
 
 
 class FakeCluster:
@@ -106,6 +107,9 @@ class FakeCluster:
             metadata.setdefault("uid", str(uuid.uuid4()))
             metadata.setdefault("creationTimestamp", _now())
             metadata["generation"] = 1
+            if resource.resource == "namespaces":
+                stored.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
+                stored["status"] = {"phase": "Active"}
             metadata["resourceVersion"] = str(next(self._revision))
             self._objects[key] = stored
             self._notify("ADDED", resource, stored)
@@ -117,7 +121,7 @@ class FakeCluster:
     def update_status(self, obj: Object) -> Object:
         return self._write(obj, status=True)
 
-    def _write(self, obj: Object, *, status: bool) -> Object:
+    def _write(self, obj: Object, *, status: bool, finalize: bool = False) -> Object:
         resource = self._require(obj)
         with self._lock:
             metadata = obj.get("metadata") or {}
@@ -138,6 +142,8 @@ class FakeCluster:
                 for field in ("uid", "creationTimestamp", "deletionTimestamp", "generation"):
                     if field in current["metadata"]:
                         stored["metadata"][field] = current["metadata"][field]
+                if resource.resource == "namespaces" and not finalize:
+                    stored.setdefault("spec", {})["finalizers"] = (current.get("spec") or {}).get("finalizers", [])
                 if stored.get("spec") != current.get("spec"):
                     stored["metadata"]["generation"] = current["metadata"].get("generation", 1) + 1
             stored["metadata"]["resourceVersion"] = str(next(self._revision))
@@ -160,6 +166,8 @@ class FakeCluster:
             extra = {"Foreground": "foregroundDeletion", "Orphan": "orphan"}.get(propagation)
             if extra and extra not in finalizers and not stored["metadata"].get("deletionTimestamp"):
                 finalizers.append(extra)
+            if resource.resource == "customresourcedefinitions" and CRD_CLEANUP not in finalizers:
+                finalizers.append(CRD_CLEANUP)
             if not _blocking_finalizers(stored):
                 del self._objects[key]
                 self._notify("DELETED", resource, stored)
@@ -173,6 +181,16 @@ class FakeCluster:
                 self._objects[key] = stored
                 self._notify("MODIFIED", resource, stored)
             return copy.deepcopy(stored)
+
+    def finalize_namespace(self, name: str, finalizers: List[str]) -> Object:
+        namespaces = self.resource_named("", "namespaces")
+        assert namespaces is not None
+        with self._lock:
+            current = self.get(namespaces, "", name)
+            if current is None:
+                raise ApiError(404, "NotFound", f'namespaces "{name}" not found')
+            current.setdefault("spec", {})["finalizers"] = list(finalizers)
+            return self._write(current, status=False, finalize=True)
 
     def watch(self, callback: WatchCallback) -> Callable[[], None]:
         self._watchers.append(callback)

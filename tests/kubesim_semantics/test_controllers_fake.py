@@ -58,11 +58,6 @@ def config_map(name: str, ns: str, **metadata: Any) -> Object:
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": dict(name=name, namespace=ns, **metadata), "data": {}}
 
 
-def terminating_namespace(cluster: FakeCluster, name: str) -> None:
-    cluster.create(dict(namespace(name), spec={"finalizers": ["kubernetes"]}))
-    cluster.delete(resource(cluster, "", "namespaces"), "", name)
-
-
 def conditions_of(obj: Object) -> Dict[str, Object]:
     return {c["type"]: c for c in (obj.get("status") or {}).get("conditions") or []}
 
@@ -71,7 +66,7 @@ def conditions_of(obj: Object) -> Dict[str, Object]:
 
 
 def test_namespace_waits_for_finalized_content(cluster: FakeCluster, run: Any) -> None:
-    cluster.create(dict(namespace("metax-operator"), spec={"finalizers": ["kubernetes"]}))
+    cluster.create(namespace("metax-operator"))
     cluster.create(config_map("plain", "metax-operator"))
     cluster.create({"apiVersion": "gpu.metax-tech.com/v1alpha1", "kind": "ClusterOperator", "metadata": {"name": "cluster-operator", "namespace": "metax-operator", "finalizers": ["gpu.metax-tech.com"]}})
     namespaces = resource(cluster, "", "namespaces")
@@ -105,7 +100,7 @@ def test_crd_terminates_after_its_objects(cluster: FakeCluster, run: Any) -> Non
     crd = {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
-        "metadata": {"name": "clusteroperators.gpu.metax-tech.com", "finalizers": [CLEANUP_FINALIZER]},
+        "metadata": {"name": "clusteroperators.gpu.metax-tech.com"},
         "spec": {"group": "gpu.metax-tech.com", "names": {"plural": "clusteroperators", "kind": "ClusterOperator"}},
         "status": {"conditions": [{"type": "Established", "status": "True"}]},
     }
@@ -119,6 +114,7 @@ def test_crd_terminates_after_its_objects(cluster: FakeCluster, run: Any) -> Non
         return found if condition_true(found, "Terminating") else {}
 
     found = eventually(terminating, what="Terminating condition")
+    assert CLEANUP_FINALIZER in found["metadata"]["finalizers"]
     assert conditions_of(found)["Terminating"]["reason"] == "InstanceDeletionInProgress"
     left = cluster.get(CLUSTER_OPERATORS, "m", "co")
     assert left is not None and left["metadata"].get("deletionTimestamp")

@@ -1,8 +1,8 @@
 """CRD finalization: a deleted CustomResourceDefinition takes its objects with it.
 
-Like apiextensions-apiserver, the admission step adds the finalizer
-``customresourcecleanup.apiextensions.k8s.io`` and the Terminating condition
-when a CRD is deleted; the controller then deletes every object of the CRD,
+The core adds the finalizer ``customresourcecleanup.apiextensions.k8s.io``
+and the Terminating condition when a CRD is deleted, as apiextensions-apiserver
+does; this controller then deletes every object of the CRD,
 waits while any remain (finalizers keep them), reports it in the Terminating
 condition and finally drops the finalizer so the CRD goes. Condition reasons
 and messages follow the finalizer controller in kubernetes/apiextensions-apiserver.
@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Optional
 
-from tests.kubesim.contract import Cluster, Object, RequestAttributes, ResourceInfo
+from tests.kubesim.contract import Cluster, Object, ResourceInfo
 from tests.kubesim.controllers.base import (
     ResyncController,
     condition_true,
@@ -37,51 +37,6 @@ def served_resource(cluster: Cluster, crd: Object) -> Optional[ResourceInfo]:
     return cluster.resource_named(
         spec.get("group", ""), (spec.get("names") or {}).get("plural", "")
     )
-
-
-class CrdCleanupAdmission:
-    """Marks a CRD for cleanup when it is deleted; a Controller only to receive the Cluster."""
-
-    name = "crd-cleanup-admission"
-
-    def __init__(self) -> None:
-        self.cluster: Optional[Cluster] = None
-
-    def start(self, cluster: Cluster) -> None:
-        self.cluster = cluster
-
-    def stop(self) -> None:
-        self.cluster = None
-
-    def admit(
-        self,
-        attributes: RequestAttributes,
-        operation: str,
-        obj: Optional[Object],
-        old: Optional[Object],
-    ) -> Optional[Object]:
-        resource = attributes.resource
-        cluster = self.cluster
-        if operation != "DELETE" or attributes.dry_run or cluster is None or resource is None:
-            return obj
-        if (
-            resource.group != CRD_GROUP
-            or resource.resource != "customresourcedefinitions"
-            or attributes.subresource
-        ):
-            return obj
-        crds = crd_resource(cluster)
-        assert crds is not None
-
-        def mark(edited: Object) -> bool:
-            finalizers = edited["metadata"].setdefault("finalizers", [])
-            if CLEANUP_FINALIZER in finalizers:
-                return False
-            finalizers.append(CLEANUP_FINALIZER)
-            return True
-
-        update_with_retry(cluster, crds, "", attributes.name, mark)
-        return obj
 
 
 class CrdController(ResyncController):

@@ -130,22 +130,14 @@ class NamespaceController(ResyncController):
             log.debug("namespace %s waits for %s", name, dict(remaining))
             return
 
-        def drop_finalizer(edited: Object) -> bool:
-            spec = edited.setdefault("spec", {})
-            kept = [f for f in spec.get("finalizers") or [] if f != NAMESPACE_FINALIZER]
-            if kept == (spec.get("finalizers") or []):
-                return False
-            spec["finalizers"] = kept
-            return True
-
-        left = update_with_retry(cluster, namespaces, "", name, drop_finalizer)
-        if (
-            left is not None
-            and not (left.get("spec") or {}).get("finalizers")
-            and not left["metadata"].get("finalizers")
-        ):
-            delete_quietly(cluster, namespaces, "", name)
-            log.debug("namespace %s removed", name)
+        current = cluster.get(namespaces, "", name)
+        if current is None:
+            return
+        spec_finalizers = (current.get("spec") or {}).get("finalizers") or []
+        if NAMESPACE_FINALIZER in spec_finalizers:
+            kept = [f for f in spec_finalizers if f != NAMESPACE_FINALIZER]
+            cluster.finalize_namespace(name, kept)
+            log.debug("namespace %s: content gone, finalizer %s removed", name, NAMESPACE_FINALIZER)
 
     def _delete_content(self, cluster: Cluster, namespace: str) -> Tuple[Counter, Counter]:
         """Delete everything in the namespace; count what is left and its finalizers."""

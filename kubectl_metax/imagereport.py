@@ -134,7 +134,7 @@ def files_table(files: Sequence[packages.PackageFile]) -> str:
             rows.append(
                 [
                     package.path if first else "",
-                    _(packages.KIND_NOTES[package.kind]) if first else "",
+                    packages.kind_note(package.kind) if first else "",
                     image,
                 ]
             )

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Callable, Dict, List, Sequence, Tuple
 
 from kubectl_metax import errors, imagetable, naming, references
-from kubectl_metax.i18n import N_, _
+from kubectl_metax.i18n import _
 
 KIND_DRIVER = "driver-image"
 KIND_MACA = "maca-image"
@@ -78,14 +78,17 @@ ACCEPTED_NAMES = (
     "metax-gpu-extensions-<VERSION>.tgz",
 )
 
-# Explanations shown beside each kind; translated where they are shown.
-KIND_NOTES: Dict[str, str] = {
-    KIND_DRIVER: N_("kernel driver image"),
-    KIND_MACA: N_("MXMACA runtime image"),
-    KIND_COMPONENTS: N_("operator component images"),
-    KIND_BUNDLE: N_("offline bundle: chart, metax-k8s-images and extensions"),
-    KIND_EXTENSIONS: N_("Helm chart: its images load from metax-k8s-images"),
-}
+
+def kind_note(kind: str) -> str:
+    """Return the translated explanation shown beside a file of this kind."""
+    notes = {
+        KIND_DRIVER: _("kernel driver image"),
+        KIND_MACA: _("MXMACA runtime image"),
+        KIND_COMPONENTS: _("operator component images"),
+        KIND_BUNDLE: _("offline bundle: chart, metax-k8s-images and extensions"),
+        KIND_EXTENSIONS: _("Helm chart: its images load from metax-k8s-images"),
+    }
+    return notes[kind]
 
 
 @dataclass(frozen=True)

@@ -185,12 +185,13 @@ def _run_list(args: argparse.Namespace) -> int:
         operator_version=args.operator_version,
         registry=args.registry,
     )
+    # The stream is passed because emit's default is the sys.stdout of import time.
     if args.output == "values":
-        printing.emit(imagereport.helm_values(listing), "yaml")
+        printing.emit(imagereport.helm_values(listing), "yaml", sys.stdout)
     elif args.output == "table":
         sys.stdout.write(imagereport.list_table(listing))
     else:
-        printing.emit(imagereport.list_document(listing), args.output)
+        printing.emit(imagereport.list_document(listing), args.output, sys.stdout)
     return errors.EXIT_OK
 
 
@@ -217,7 +218,7 @@ def _run_parse(args: argparse.Namespace) -> int:
     document: Dict[str, Any] = {"files": imagereport.files_document(files)}
     if commands:
         document["push"] = {"registry": args.push_to, "commands": commands}
-    printing.emit(document, args.output)
+    printing.emit(document, args.output, sys.stdout)
     return errors.EXIT_OK
 
 
@@ -231,5 +232,5 @@ def _run_check(args: argparse.Namespace) -> int:
     if args.output == "table":
         sys.stdout.write(imagereport.check_table(verdicts))
     else:
-        printing.emit(imagereport.check_document(target, verdicts), args.output)
+        printing.emit(imagereport.check_document(target, verdicts), args.output, sys.stdout)
     return errors.EXIT_OK if all(verdict.fits for verdict in verdicts) else errors.EXIT_PROBLEM

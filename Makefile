@@ -39,5 +39,13 @@ build: dist/kubectl-metax
 dist/kubectl-metax: venv catalogs $(shell find kubectl_metax po -type f -not -path '*/__pycache__/*' -not -name '*.mo') requirements/runtime.txt tools/build_zipapp.py
 	$(PY) tools/build_zipapp.py --output $@
 
+# Download base of the release archive in the krew manifest. The project has
+# no public home yet: this default is a placeholder (.invalid never resolves),
+# so set it for a real release, e.g. make dist KREW_BASE_URL=https://...
+KREW_BASE_URL ?= https://kubectl-metax.invalid/releases/download
+
+dist: build
+	$(PY) tools/dist.py --krew-base-url '$(KREW_BASE_URL)'
+
 clean:
 	rm -rf $(VENV) dist build *.egg-info kubectl_metax/locale

@@ -66,9 +66,15 @@ def setup_logging(verbosity: int) -> None:
 
 def run(argv: Optional[Sequence[str]] = None) -> int:
     """Run one command line and return its exit code."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["__complete"]:
+        # Hidden shell completion entry, called by bin/kubectl_complete-metax.
+        from kubectl_metax import completion
+
+        return completion.run(arguments[1:])
     i18n.setup()
     parser = build_parser()
-    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    args = parser.parse_args(arguments)
     setup_logging(args.verbose)
 
     if not getattr(args, "run", None):

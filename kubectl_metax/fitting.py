@@ -1,10 +1,13 @@
 """Whether an image reference fits a node: GPU product, architecture, distribution.
 
-A reference does not fit when it does not parse, is not a MetaX image, names
-another architecture or distribution, is an MXMACA image for another GPU
-product, has a tag that names no version, names a driver older than the
-first separately published driver image, or has an unsuffixed tag on a
-vendor project that publishes only ``-<ARCH>`` tags.
+A reference does not fit when:
+
+- it does not parse, or is not a MetaX image;
+- its tag names another architecture or distribution, or names no version;
+- it is an MXMACA image for another GPU product;
+- it names a driver older than the first separately published driver image;
+- it has an unsuffixed tag on a vendor project that publishes only
+  ``-<ARCH>`` tags.
 
 An unsuffixed tag elsewhere is taken as a manifest list or a single-arch
 mirror and fits with a note, because only the registry can tell which; so
@@ -36,7 +39,7 @@ _TAG_SHAPES: Dict[str, Tuple[str, str]] = {
 
 @dataclass(frozen=True)
 class Node:
-    """What a node runs: GPU product (normalised), image arch, and optionally its distribution."""
+    """The node a check targets: GPU product (normalised), image arch, optional distribution."""
 
     gpu: str
     arch: str

@@ -1,4 +1,4 @@
-"""What ``kubectl metax images`` prints: image lists, Helm values, tables and documents.
+"""Output of ``kubectl metax images``: image lists, Helm values, tables and documents.
 
 The command module parses flags; this module turns naming, package and
 fitting results into rows and structured documents. Structured keys and
@@ -182,7 +182,8 @@ def check_table(verdicts: Sequence[fitting.Fit]) -> str:
     rows = []
     for verdict in verdicts:
         result = _("fits") if verdict.fits else _("does not fit")
-        rows.append([verdict.reference, result, "; ".join([*verdict.problems, *verdict.notes])])
+        details = _("; ").join([*verdict.problems, *verdict.notes])
+        rows.append([verdict.reference, result, details])
     return texttable.render([_("REFERENCE"), _("RESULT"), _("DETAILS")], rows)
 
 

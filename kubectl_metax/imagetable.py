@@ -5,10 +5,11 @@ one-line change here; ``naming`` and ``packages`` read these tables and hold
 no names of their own. Bump TABLE_VERSION with every change so that output
 and bug reports say which rules produced a name.
 
-The rules come from the vendor's GPU Operator support chapter (driver and
-MXMACA image naming, the product-to-image table) and from installation
-write-ups by people who run the operator (mirrored and flattened names,
-``mxc500-maca``, ``public-library/maca``, component bundles).
+The rules follow the vendor's GPU Operator documentation (chapter
+"Support", section "Driver resources": driver and MXMACA image naming and
+the product-to-image table). The other variants (mirrored and flattened
+names, ``mxc500-maca``, ``public-library/maca``, component bundles) were
+seen at sites that run the operator.
 """
 
 from __future__ import annotations
@@ -50,9 +51,9 @@ DRIVER_VERSION_EXAMPLE = "2.24.0.8"
 MACA_VERSION_EXAMPLE = "2.32.0.6"
 OPERATOR_VERSION_EXAMPLE = "0.11.1"
 
-# The field notes name ubuntu22.04 and the vendor does not publish a list of
-# distributions, so this is a pattern, not a closed list: a lowercase
-# name, a version, and optional lowercase+digit parts such as a service pack
+# The vendor publishes no list of distributions, so this is a pattern rather
+# than a closed list. A distribution is a lowercase name and a version,
+# optionally followed by lowercase+digit parts such as a service pack
 # (ubuntu22.04, ubuntu20.04, kylinv10, kylinv10sp3, openeuler22.03, centos8).
 DISTRO_PATTERN = r"[a-z]+[0-9]+(?:\.[0-9]+)*(?:[a-z]+[0-9]+)*"
 DISTRO_EXAMPLES = ("ubuntu22.04", "ubuntu20.04", "kylinv10", "openeuler22.03", "centos8")
@@ -62,11 +63,11 @@ DISTRO_EXAMPLES = ("ubuntu22.04", "ubuntu20.04", "kylinv10", "openeuler22.03", "
 DRIVER_IMAGE_NAME = "driver-image"
 DRIVER_IMAGE_SINCE: Version = (2, 24, 0)
 
-# NOTE: the vendor's table gives MXC500 both maca-c500 and maca-native and
-# says only that newer releases use maca-native for the C series. Switching at
-# MXMACA 2.24.0 is a judgement: it is the release line from which the same
-# chapter describes the image as cr.metax-tech.com/library/maca-native. Move
-# this boundary when the vendor publishes the real one.
+# NOTE: the vendor's table gives MXC500 both maca-c500 and maca-native, and
+# newer releases use maca-native for the C series. Switching at MXMACA 2.24.0
+# is a judgement: the documentation that introduces the separate driver image
+# (2.24.0.x on) names the MXMACA image cr.metax-tech.com/library/maca-native.
+# Move this boundary when the vendor publishes the real one.
 MACA_NATIVE_SINCE: Version = (2, 24, 0)
 
 
@@ -116,9 +117,13 @@ PRODUCTS: Dict[str, GpuProduct] = {
     "MXC600": GpuProduct("MXC600", "MXC", (MacaName("maca-native"), _GENERIC_MACA)),
 }
 
-# Names recognised as MXMACA images beyond the table, so that a product added
-# by the vendor before this table knows it is still classified as MACA.
+# Names recognised as MXMACA images beyond the table, so that images of a
+# product newer than this table are still classified as MXMACA images.
 MACA_NAME_PATTERN = re.compile(r"(?:maca-native|maca|maca-[a-z][0-9]+|mx[a-z][0-9]+-maca)\Z")
+# The MXMACA names offline .container.xz files start with (the generic
+# ``maca`` image ships no such file), and the ones loaded without a registry.
+MACA_PACKAGE_NAMES = r"maca-native|maca-[a-z][0-9]+|mx[a-z][0-9]+-maca"
+BARE_MACA_NAME_PATTERN = re.compile(r"mx[a-z][0-9]+-maca\Z")
 
 
 @dataclass(frozen=True)

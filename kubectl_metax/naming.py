@@ -36,7 +36,7 @@ _MACA_TAG = re.compile(
 
 @dataclass(frozen=True)
 class MetaxImage:
-    """A reference recognised as a MetaX image, with what its tag says."""
+    """A reference recognised as a MetaX image, with the fields its tag carries."""
 
     role: str
     reference: references.ImageReference

@@ -2,7 +2,7 @@
 
 Sites without Internet access download the vendor's packages and load them
 with ``docker load``, ``nerdctl load`` or ``ctr images import``. The file
-name tells which images that gives:
+name determines the images that gives:
 
 - ``metax-k8s-driver-image.<VERSION>-<ARCH>.run`` and the older
   ``k8s-driver-image.<VERSION>-<ARCH>.run``: ``cloud/driver-image:<VERSION>-<ARCH>``
@@ -40,9 +40,6 @@ _VERSION = imagetable.DRIVER_VERSION_PATTERN
 _OPERATOR = imagetable.OPERATOR_VERSION_PATTERN
 # Any word here; an unknown architecture gets its own error rather than "unknown file".
 _ARCH = r"[A-Za-z0-9_]+"
-_MACA_NAME = r"maca-native|maca-[a-z][0-9]+|mx[a-z][0-9]+-maca"
-# Loaded without a registry: the archive names the image ``<name>:<tag>``.
-_BARE_MACA_NAME = re.compile(r"mx[a-z][0-9]+-maca\Z")
 
 _PATTERNS: Tuple[Tuple[str, re.Pattern[str]], ...] = (
     (
@@ -54,7 +51,7 @@ _PATTERNS: Tuple[Tuple[str, re.Pattern[str]], ...] = (
     (
         KIND_MACA,
         re.compile(
-            rf"(?P<name>{_MACA_NAME})-(?P<version>{_VERSION})-(?P<distro>{imagetable.DISTRO_PATTERN})"
+            rf"(?P<name>{imagetable.MACA_PACKAGE_NAMES})-(?P<version>{_VERSION})-(?P<distro>{imagetable.DISTRO_PATTERN})"
             rf"-(?P<arch>{_ARCH})\.container\.xz\Z"
         ),
     ),
@@ -66,7 +63,7 @@ _PATTERNS: Tuple[Tuple[str, re.Pattern[str]], ...] = (
     (KIND_EXTENSIONS, re.compile(rf"metax-gpu-extensions-(?P<version>{_OPERATOR})\.tgz\Z")),
 )
 
-# What the error for an unknown file name lists as accepted.
+# File name shapes that the error for an unknown name lists as accepted.
 ACCEPTED_NAMES = (
     "metax-k8s-driver-image.<VERSION>-<ARCH>.run",
     "k8s-driver-image.<VERSION>-<ARCH>.run",
@@ -146,7 +143,8 @@ def _maca(path: str, fields: Dict[str, str], arches: Sequence[str]) -> PackageFi
     arch = naming.normalize_arch(fields["arch"])
     name, version, distro = fields["name"], fields["version"], fields["distro"]
     tag = f"{version}-{distro}-{arch}"
-    if _BARE_MACA_NAME.match(name):
+    # The bare archive names the image ``<name>:<tag>``, with no registry.
+    if imagetable.BARE_MACA_NAME_PATTERN.match(name):
         reference = references.ImageReference("", name, tag=tag)
     else:
         reference = references.ImageReference(

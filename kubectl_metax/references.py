@@ -15,7 +15,7 @@ As in Docker, the first component names a registry only when it contains a
 "." or a ":", or is ``localhost``, or contains an uppercase letter (host
 names may, repository paths may not). Nothing here adds ``docker.io/library/``: a
 reference keeps the form it was written in, and ``registry`` is "" when the
-text names none. Nothing here knows about MetaX; ``naming`` does.
+text names none. Nothing here is specific to MetaX; ``naming`` holds those rules.
 """
 
 from __future__ import annotations

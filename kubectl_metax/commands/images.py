@@ -2,7 +2,7 @@
 
 ``list`` prints every image the operator needs for a node, ``parse`` maps
 offline package files to the images they load (and prints retag-and-push
-commands), ``check`` tells whether references fit a node. All three work
+commands), ``check`` reports whether references fit a node. All three work
 offline: nothing here talks to a cluster or a registry.
 """
 

@@ -102,6 +102,18 @@ class AdmissionPlugin(Protocol):
         """Return the (possibly mutated) object, or raise ApiError to reject the write."""
 
 
+class Reviewer(Protocol):
+    """Optional on any plug-in: answers creates of a virtual resource such as SelfSubjectAccessReview.
+
+    The core calls ``review`` with the request's attributes and the decoded
+    body and sends the returned object back with 201. ``kubectl auth can-i``
+    (v1.35.2) posts its SelfSubjectAccessReview as protobuf, so the core must
+    decode that kind too (authorization/v1 generated.proto).
+    """
+
+    def review(self, attributes: RequestAttributes, body: Object) -> Optional[Object]: ...
+
+
 # Event types passed to watchers: ADDED, MODIFIED, DELETED.
 WatchCallback = Callable[[str, ResourceInfo, Object], None]
 

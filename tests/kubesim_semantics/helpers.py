@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
 import time
+from pathlib import Path
 from typing import Callable, Dict, List, Optional, TypeVar
 
 T = TypeVar("T")
@@ -52,3 +54,29 @@ def binding(name: str, namespace: str, role_kind: str, role_name: str, subjects:
 
 def namespace(name: str, labels: Optional[Dict[str, str]] = None) -> Dict[str, object]:
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels or {}}}
+
+
+# Bound on one kubectl or helm run; a hang fails the test instead of the session.
+COMMAND_TIMEOUT_SECONDS = 120
+
+
+def run_tool(binary: Path, *args: str, env: Dict[str, str], kubeconfig: Optional[Path] = None, stdin: str = "") -> "subprocess.CompletedProcess[str]":
+    """Run kubectl or helm against a kubesim; kubeconfig overrides the admin one in env."""
+    environment = dict(env)
+    if kubeconfig is not None:
+        environment["KUBECONFIG"] = str(kubeconfig)
+    return subprocess.run(
+        [str(binary), *args],
+        env=environment,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT_SECONDS,
+        check=False,
+    )
+
+
+def apply(kubectl: Path, env: Dict[str, str], manifest: str) -> None:
+    """Apply a manifest as the admin; fail the test with kubectl's output when it fails."""
+    result = run_tool(kubectl, "apply", "-f", "-", env=env, stdin=manifest)
+    assert result.returncode == 0, result.stderr

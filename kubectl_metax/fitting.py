@@ -7,7 +7,7 @@ A reference does not fit when:
 - it is an MXMACA image for another GPU product;
 - it names a driver older than the first separately published driver image;
 - it has an unsuffixed tag on a vendor project that publishes only
-  ``-<ARCH>`` tags.
+  ``-<ARCH>`` tags, or no tag and no digest at all.
 
 An unsuffixed tag elsewhere is taken as a manifest list or a single-arch
 mirror and fits with a note, because only the registry can tell which; so
@@ -94,9 +94,14 @@ def check(text: str, target: Node) -> Fit:
 
 def _check_tag(image: naming.MetaxImage, target: Node, verdict: Fit) -> None:
     reference = image.reference
-    if not reference.tag:
+    if not reference.tag and reference.digest:
         verdict.notes.append(
             _("pinned by digest only: the architecture and version cannot be checked offline")
+        )
+        return
+    if not reference.tag:
+        verdict.problems.append(
+            _("the reference has no tag, so it pulls latest, which names no version")
         )
         return
 

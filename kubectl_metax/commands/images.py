@@ -138,7 +138,9 @@ def _register_check(commands: argparse._SubParsersAction) -> None:  # type: igno
         help=_("check whether image references fit a node"),
         description=_(
             "Check each image reference against a node's GPU product, architecture and, "
-            "optionally, distribution. Exits with 1 when any reference does not fit."
+            "optionally, distribution. A tag without -<ARCH> does not fit on the vendor's "
+            "per-architecture projects; elsewhere it is taken as a manifest list and fits with "
+            "a note. Exits with 1 when any reference does not fit."
         ),
     )
     parser.add_argument("references", nargs="+", metavar="REF", help=_("image reference to check"))

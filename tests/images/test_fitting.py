@@ -60,6 +60,7 @@ NOT_FITTING = [
     ("cr.metax-tech.com/cloud/gpu-device:0.11.1", "only with an -<ARCH> tag"),
     ("cr.metax-tech.com/cloud/gpu-device:v0.11.1-amd64", "does not name a version"),
     ("harbor.example.cn/mx/maca-c700:3.1.0.1-ubuntu22.04-amd64", "an unknown product"),
+    ("harbor.example.cn/mx/driver-image", "no tag"),
 ]
 
 

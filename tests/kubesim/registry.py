@@ -193,9 +193,8 @@ class Registry:
         """Serve the versions of an Established CRD, or stop serving them when it is not."""
         name = crd.get("metadata", {}).get("name", "")
         spec = crd.get("spec", {})
-        established = _condition_true(crd, "Established") and not crd.get("metadata", {}).get(
-            "deletionTimestamp"
-        )
+        # A terminating CRD keeps serving its instances so that they can be listed and deleted.
+        established = _condition_true(crd, "Established")
         with self._lock:
             if not established:
                 self._crds.pop(name, None)

@@ -230,6 +230,11 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
         if info.namespaced and route.name and not route.namespace and verb not in ("list", "watch"):
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        name = route.name
+        if verb in ("watch", "list") and not name:
+            # kube-apiserver's RequestInfo takes the name from fieldSelector=metadata.name=<name>.
+            selected = [t.split("=")[-1] for t in query.get("fieldSelector", "").split(",") if t.replace("==", "=").startswith("metadata.name=")]
+            name = selected[0] if len(selected) == 1 else ""
         if verb in ("watch", "list") and route.name:
             # Watching a single object by name: `/watch/.../name` or fieldSelector; treat as a filtered watch.
             query = dict(query, fieldSelector=",".join(filter(None, [query.get("fieldSelector", ""), f"metadata.name={route.name}"])))
@@ -241,7 +246,7 @@ class Handler(BaseHTTPRequestHandler):
             resource=info,
             subresource=route.subresource,
             namespace=route.namespace,
-            name=route.name,
+            name=name,
             path=path,
             dry_run=dry_run,
         )

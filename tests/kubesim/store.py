@@ -43,12 +43,13 @@ def key_of(resource: ResourceInfo, namespace: str, name: str) -> Key:
 class Store:
     """Thread-safe storage; callers pass deep copies in and get deep copies out."""
 
-    def __init__(self) -> None:
+    def __init__(self, history_limit: int = HISTORY_LIMIT) -> None:
         self.lock = threading.RLock()
+        self.history_limit = history_limit
         self.changed = threading.Condition(self.lock)
         self._objects: Dict[Key, Object] = {}
         self._revision = 0
-        self._history: Deque[Event] = deque(maxlen=HISTORY_LIMIT)
+        self._history: Deque[Event] = deque(maxlen=history_limit)
         # The oldest revision a watch may resume from without missing events.
         self._oldest = 0
         self._listeners: List[Callable[[Event], None]] = []
@@ -60,7 +61,7 @@ class Store:
 
     def oldest_resumable(self) -> int:
         with self.lock:
-            if len(self._history) < HISTORY_LIMIT:
+            if len(self._history) < self.history_limit:
                 return self._oldest
             return self._history[0].resource_version - 1
 
@@ -139,6 +140,12 @@ class Store:
                     self._listeners.remove(listener)
 
         return unsubscribe
+
+    def resize_history(self, limit: int) -> None:
+        """Keep only the last `limit` events (tests use it to reach 410 Gone quickly)."""
+        with self.lock:
+            self.history_limit = limit
+            self._history = deque(self._history, maxlen=limit)
 
     def wake_all(self) -> None:
         with self.lock:

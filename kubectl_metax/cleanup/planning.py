@@ -48,6 +48,7 @@ class Action(TypedDict):
     reason: str  # service-missing, no-ready-endpoints, operator-gone, operator-unavailable
     detail: str  # the service of a dangling webhook, or the operator namespace
     finalizers: List[str]  # the finalizers seen, which the patch tests before removing
+    webhooks: List[str]  # names of the webhooks a deleted configuration contains
 
 
 class Note(TypedDict):
@@ -112,6 +113,7 @@ def webhook_action(verdict: webhooks.Verdict) -> Optional[Action]:
         reason=first["problem"],
         detail=first["service"],
         finalizers=[],
+        webhooks=[hook["name"] for hook in verdict["config"]["webhooks"]],
     )
 
 
@@ -125,6 +127,7 @@ def finalizer_action(resource: CustomResourceRecord, install: Install) -> Option
         reason=stuck.stuck_reason(install),
         detail=install["namespace"],
         finalizers=list(resource["meta"]["finalizers"]),
+        webhooks=[],
     )
 
 

@@ -35,6 +35,10 @@ RESULTS: Dict[str, Callable[[], str]] = {
     "already-gone": lambda: _("already gone"),
     "not-needed": lambda: _("no longer needed (the object changed and was planned again)"),
     "failed": lambda: _("failed"),
+    "dry-run-blocked-by-planned-deletion": lambda: _(
+        "rejected by a webhook that an earlier action deletes "
+        "(dry run; a real run deletes it first)"
+    ),
 }
 STATES: Dict[str, Callable[[], str]] = {
     "gone": lambda: _("gone"),
@@ -106,9 +110,15 @@ def plan_lines(plan: Plan) -> List[str]:
     return lines
 
 
+def short_action(action: Action) -> str:
+    if action["action"] == planning.DELETE_WEBHOOK:
+        return _("delete {object}").format(object=object_name(action["target"]))
+    return _("remove the finalizers of {object}").format(object=object_name(action["target"]))
+
+
 def outcome_line(outcome: Dict[str, Any]) -> str:
     text = _("{action}: {result}").format(
-        action=describe_action(outcome["action"]), result=RESULTS[outcome["result"]]()
+        action=short_action(outcome["action"]), result=RESULTS[outcome["result"]]()
     )
     if outcome["message"]:
         text += f" ({outcome['message']})"

@@ -18,7 +18,7 @@ from typing import Any, Dict, List, Optional
 from kubectl_metax import errors, kubeflags, printing
 from kubectl_metax.i18n import _
 
-# A confirmation answer that starts with one of these means yes, in either language.
+# A confirmation reply that starts with one of these means yes, in English or Chinese.
 YES_ANSWERS = ("y", "yes", "是", "确认")
 
 
@@ -248,5 +248,5 @@ def _finish(args: argparse.Namespace, plan: Any, *, ok: bool, **results: Any) ->
     from kubectl_metax.cleanup import rendering
 
     if args.output != "text":
-        printing.emit(rendering.structured(plan, **results), args.output)
+        printing.emit(rendering.structured(plan, **results), args.output, stream=sys.stdout)
     return errors.EXIT_OK if ok else errors.EXIT_PROBLEM

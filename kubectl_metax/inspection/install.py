@@ -41,7 +41,7 @@ class Install(TypedDict):
     # in the namespace: the storage may already be gone in a broken uninstall.
     release_names: List[str]
     deployments: List[str]
-    # True: an operator Deployment has a ready replica; False: none does (or
+    # True: an operator Deployment has an available or ready replica; False: none does (or
     # none exists); None: Deployments could not be listed, so it is unknown.
     available: Optional[bool]
 
@@ -145,7 +145,8 @@ def locate(snap: Snapshot, *, namespace: Optional[str] = None) -> Install:
         available: Optional[bool] = None
     else:
         available = any(
-            workload["ready"] > 0 and not workload["meta"]["deletion_timestamp"]
+            (workload["available"] > 0 or workload["ready"] > 0)
+            and not workload["meta"]["deletion_timestamp"]
             for workload in here
         )
     annotated = _release_names(snap, deployments)

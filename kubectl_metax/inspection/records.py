@@ -222,6 +222,16 @@ def merge_endpoints(records: List[EndpointsRecord]) -> List[EndpointsRecord]:
     return list(merged.values())
 
 
+def best_endpoints(records: List[EndpointsRecord]) -> List[EndpointsRecord]:
+    """Keep one record per service: the one with the most ready addresses."""
+    best: Dict[str, EndpointsRecord] = {}
+    for record in records:
+        key = f"{record['namespace']}/{record['service']}"
+        if key not in best or record["ready"] > best[key]["ready"]:
+            best[key] = record
+    return list(best.values())
+
+
 def _images(raw: Raw) -> List[str]:
     pod_spec = _dict(_dict(_dict(raw.get("spec")).get("template")).get("spec"))
     containers = _list(pod_spec.get("initContainers")) + _list(pod_spec.get("containers"))

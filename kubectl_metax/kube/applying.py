@@ -39,6 +39,9 @@ DRY_RUN_OK = "dry-run-ok"
 ALREADY_GONE = "already-gone"
 NOT_NEEDED = "not-needed"  # re-planned: the object no longer needs the action
 FAILED = "failed"
+# Server dry run only: the write was rejected by a webhook whose configuration an
+# earlier action deletes, which a real run removes first.
+DRY_RUN_BLOCKED = "dry-run-blocked-by-planned-deletion"
 CONFLICT = "conflict"  # internal: the object changed, plan it again
 
 
@@ -58,27 +61,31 @@ class Check(TypedDict):
 
 
 def _ready_endpoints(api: Api, namespace: str, service: str) -> Optional[EndpointsRecord]:
-    """Return the endpoints of one service from its EndpointSlices, else its Endpoints."""
+    """Return the endpoints of one service from its EndpointSlices and its Endpoints."""
+    found: List[EndpointsRecord] = []
     try:
-        found: List[EndpointsRecord] = []
         for page in api.list_pages(
             resource_path("discovery.k8s.io", "v1", "endpointslices", namespace=namespace),
             target=RequestTarget("list", "endpointslices", "discovery.k8s.io", namespace),
             label_selector=f"kubernetes.io/service-name={service}",
         ):
             found += [item for item in map(records.endpoint_slice, page) if item is not None]
-        return records.merge_endpoints(found)[0] if found else None
     except (errors.NotFound, errors.Forbidden):
-        log.debug("endpointslices not usable in %s; reading endpoints", namespace)
+        log.debug("endpointslices not usable in %s", namespace)
+    found = records.merge_endpoints(found)
     try:
-        return records.endpoints(
-            api.get(
-                resource_path("", "v1", "endpoints", namespace=namespace, name=service),
-                target=RequestTarget("get", "endpoints", "", namespace, service),
+        found.append(
+            records.endpoints(
+                api.get(
+                    resource_path("", "v1", "endpoints", namespace=namespace, name=service),
+                    target=RequestTarget("get", "endpoints", "", namespace, service),
+                )
             )
         )
-    except errors.NotFound:
-        return None
+    except (errors.NotFound, errors.Forbidden):
+        log.debug("no endpoints object for %s/%s", namespace, service)
+    best = records.best_endpoints(found)
+    return best[0] if best else None
 
 
 def _fresh_service_state(
@@ -148,7 +155,7 @@ def _write(api: Api, action: Action, *, dry_run: bool) -> None:
 
 
 def _attempt(api: Api, action: Action, *, dry_run: bool) -> Tuple[str, str]:
-    """Write once; return (result, message) where result CONFLICT asks for a re-plan."""
+    """Write once; return (result, message). CONFLICT means the object must be planned again."""
     try:
         _write(api, action, dry_run=dry_run)
     except errors.NotFound:
@@ -186,9 +193,29 @@ def apply_action(api: Api, action: Action, plan: Plan, *, dry_run: bool) -> Outc
         current = replanned
 
 
+def _blocked_by_planned_webhook(outcome: Outcome, planned_webhooks: List[str]) -> bool:
+    return outcome["result"] == FAILED and any(
+        f'failed calling webhook "{name}"' in outcome["message"] for name in planned_webhooks
+    )
+
+
 def apply_plan(api: Api, plan: Plan, *, dry_run: bool) -> List[Outcome]:
-    """Apply every action in plan order (webhook configurations first)."""
-    return [apply_action(api, action, plan, dry_run=dry_run) for action in plan["actions"]]
+    """Apply every action in plan order (webhook configurations first).
+
+    In a server dry run the webhook configurations are not really deleted, so
+    the finalizer patches they would block are reported as DRY_RUN_BLOCKED
+    rather than FAILED.
+    """
+    outcomes = []
+    deleted_webhooks: List[str] = []
+    for action in plan["actions"]:
+        outcome = apply_action(api, action, plan, dry_run=dry_run)
+        if dry_run and _blocked_by_planned_webhook(outcome, deleted_webhooks):
+            outcome["result"] = DRY_RUN_BLOCKED
+        if outcome["result"] in (DONE, DRY_RUN_OK, ALREADY_GONE):
+            deleted_webhooks += action["webhooks"]
+        outcomes.append(outcome)
+    return outcomes
 
 
 def _check_action(api: Api, action: Action) -> Check:

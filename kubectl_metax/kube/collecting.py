@@ -27,7 +27,7 @@ METAX_GROUP = "gpu.metax-tech.com"
 # itself sends one at a time.
 WORKERS = 4
 # Asks for metadata only, so that Helm release payloads and Secret data never
-# cross the wire; servers that do not support it answer with full objects,
+# cross the wire; servers that do not support it return full objects,
 # which the reducers drop.
 METADATA_ONLY = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
 # Names that mark cluster-scoped RBAC as MetaX's.
@@ -59,7 +59,7 @@ def _is_metax_rbac(raw: Dict[str, Any]) -> bool:
 
 
 def base_jobs() -> List[ListJob]:
-    """Return the LISTs that do not depend on another answer."""
+    """Return the LISTs that do not depend on the result of another LIST."""
     adm = "admissionregistration.k8s.io"
     return [
         ListJob("namespaces", "namespaces", "", "v1", "namespaces", records.namespace),
@@ -222,6 +222,12 @@ class Collector:
                 into["gaps"].append(result)
 
     def _endpoints(self, into: Snapshot) -> None:
+        """List EndpointSlices and Endpoints, keeping per service the one with more ready.
+
+        Both are read because either may be missing for a service: Endpoints
+        are deprecated since Kubernetes 1.33, and EndpointSlices exist for
+        hand-made Endpoints only where the mirroring controller runs.
+        """
         slices = ListJob(
             "endpoints",
             "endpointslices",
@@ -230,16 +236,19 @@ class Collector:
             "endpointslices",
             records.endpoint_slice,
         )
-        try:
-            into["endpoints"].extend(records.merge_endpoints(self.run_job(slices)))
-            return
-        except (errors.NotFound, errors.Forbidden, errors.TimedOut) as error:
-            log.debug("endpointslices not usable (%s); listing endpoints", error)
         plain = ListJob("endpoints", "endpoints", "", "v1", "endpoints", records.endpoints)
-        try:
-            into["endpoints"].extend(self.run_job(plain))
-        except (errors.NotFound, errors.Forbidden, errors.TimedOut) as error:
-            into["gaps"].append(self._gap(plain, error))
+        found: List[Any] = []
+        failures = []
+        for job, merge in ((slices, records.merge_endpoints), (plain, list)):
+            try:
+                found.append(merge(self.run_job(job)))
+            except (errors.NotFound, errors.Forbidden, errors.TimedOut) as error:
+                log.debug("%s not usable: %s", job.gap_kind, error)
+                failures.append((job, error))
+        if not found:
+            into["gaps"].append(self._gap(failures[-1][0], failures[-1][1]))
+            return
+        into["endpoints"].extend(records.best_endpoints([item for part in found for item in part]))
 
     def collect(self, *, server: str = "", context: str = "") -> Snapshot:
         """Return a snapshot of the cluster; raises Unreachable when no request gets through."""

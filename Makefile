@@ -47,5 +47,16 @@ KREW_BASE_URL ?= https://kubectl-metax.invalid/releases/download
 dist: build
 	$(PY) tools/dist.py --krew-base-url '$(KREW_BASE_URL)'
 
+# Benchmarks (bench/README.md): prints the table and writes bench/RESULTS.md
+# and bench/p1.png. Its plotting library is installed here only.
+BENCH_STAMP := $(VENV)/.bench-installed
+
+$(BENCH_STAMP): $(STAMP) requirements/bench.txt
+	$(PY) -m pip install --quiet -r requirements/bench.txt
+	touch $@
+
+bench: build binaries $(BENCH_STAMP)
+	$(PY) -m bench
+
 clean:
 	rm -rf $(VENV) dist build *.egg-info kubectl_metax/locale

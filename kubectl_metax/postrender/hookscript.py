@@ -11,8 +11,9 @@ finalizers seen. Every step treats NotFound, and a missing
 ClusterOperator CRD, as done, so the script can run any number of times.
 
 The values at the top are the only variable part. Each is validated as a
-Kubernetes name and single-quoted. ``KUBECTL`` and ``POD_NAMESPACE`` come
-from the environment, so the script also runs by hand with ``sh``.
+Kubernetes name and single-quoted. ``KUBECTL``, ``POD_NAMESPACE`` and the
+wait times come from the environment, so the script also runs by hand with
+``sh``.
 """
 
 from __future__ import annotations
@@ -235,9 +236,12 @@ def script(
         ("WEBHOOK_CONFIGURATIONS", " ".join(_checked(name) for name in webhook_configurations)),
         ("WEBHOOK_SERVICES", " ".join(_entries(webhook_services))),
         ("ALLOW_BUSY_GPUS", "true" if allow_busy_gpus else "false"),
-        ("OPERATOR_FINISH_SECONDS", str(OPERATOR_FINISH_SECONDS)),
-        ("OBJECT_GONE_SECONDS", str(OBJECT_GONE_SECONDS)),
-        ("POLL_SECONDS", str(POLL_SECONDS)),
+    ]
+    # Waits may be shortened from the environment, for a run by hand or a test.
+    waits = [
+        ("OPERATOR_FINISH_SECONDS", OPERATOR_FINISH_SECONDS),
+        ("OBJECT_GONE_SECONDS", OBJECT_GONE_SECONDS),
+        ("POLL_SECONDS", POLL_SECONDS),
     ]
     header = [
         "#!/bin/sh",
@@ -245,6 +249,7 @@ def script(
         "set -u",
     ]
     header += [f"{variable}={quoted(value)}" for variable, value in settings]
+    header += [f': "${{{variable}:={seconds:d}}}"' for variable, seconds in waits]
     return "\n".join(header) + "\n" + _BODY.lstrip("\n")
 
 

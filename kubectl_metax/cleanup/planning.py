@@ -167,6 +167,23 @@ def _notes(snap: Snapshot, install: Install, actions: List[Action]) -> List[Note
     return notes
 
 
+# Without these lists an empty plan could hide a stuck object or webhook.
+PLANNING_KINDS = (
+    "customresourcedefinitions",
+    "validatingwebhookconfigurations",
+    "mutatingwebhookconfigurations",
+)
+
+
+def blind_spots(plan: Plan) -> List[Gap]:
+    """Return the gaps that keep the plan from seeing MetaX objects or webhooks."""
+    return [
+        gap
+        for gap in plan["gaps"]
+        if gap["kind"] in PLANNING_KINDS or gap["kind"].endswith("." + installs.METAX_GROUP)
+    ]
+
+
 def make_plan(snap: Snapshot, *, namespace: Optional[str] = None) -> Plan:
     """Return the cleanup plan for snap; namespace overrides the discovered one."""
     install = installs.locate(snap, namespace=namespace)

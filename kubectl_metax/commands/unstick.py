@@ -201,6 +201,13 @@ def run(args: argparse.Namespace) -> int:
 
     for line in rendering.plan_lines(plan):
         _say(args, line)
+    if not plan["actions"] and planning.blind_spots(plan):
+        raise errors.ActionFailed(
+            _(
+                "cannot tell whether anything is stuck: could not list {kinds}; fix the access "
+                "and run the command again"
+            ).format(kinds=", ".join(gap["kind"] for gap in planning.blind_spots(plan)))
+        )
     if not plan["actions"]:
         _say(args, _("nothing is stuck: there is nothing to clean up"))
         helm = _helm(args, plan) if args.helm_uninstall else None

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, Sequence
 
+from kubectl_metax.errors import ActionFailed
+from kubectl_metax.i18n import _
 from kubectl_metax.inspection import records, snapshot
 from kubectl_metax.inspection.snapshot import CrdRecord, Gap, Snapshot
 from kubectl_metax.kube import errors
@@ -202,7 +204,9 @@ class Collector:
         log.debug("listed %s: kept %d", job.gap_kind, len(kept))
         return kept
 
-    def _run_all(self, jobs: Sequence[ListJob], into: Snapshot) -> None:
+    def _run_all(self, jobs: Sequence[ListJob], into: Snapshot) -> int:
+        """Run jobs in parallel into the snapshot; return how many succeeded."""
+
         def attempt(job: ListJob) -> Any:
             try:
                 return self.run_job(job)
@@ -220,6 +224,7 @@ class Collector:
                 into[job.field].extend(result)  # type: ignore[literal-required]
             else:
                 into["gaps"].append(result)
+        return sum(isinstance(result, list) for result in results)
 
     def _endpoints(self, into: Snapshot) -> None:
         """List EndpointSlices and Endpoints, keeping per service the one with more ready.
@@ -251,10 +256,20 @@ class Collector:
         into["endpoints"].extend(records.best_endpoints([item for part in found for item in part]))
 
     def collect(self, *, server: str = "", context: str = "") -> Snapshot:
-        """Return a snapshot of the cluster; raises Unreachable when no request gets through."""
+        """Return a snapshot of the cluster.
+
+        Raises Unreachable when the server cannot be reached, and ActionFailed
+        when every LIST failed.
+        """
         result = snapshot.empty(server=server, context=context)
         result["collected_at"] = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        self._run_all(base_jobs(), result)
+        if not self._run_all(base_jobs(), result) and result["gaps"]:
+            # Nothing could be listed: a snapshot of gaps only would read as an empty cluster.
+            raise ActionFailed(
+                _("could not list anything from the API server: {error}").format(
+                    error=result["gaps"][0]["message"]
+                )
+            )
         self._endpoints(result)
         self._run_all(custom_resource_jobs(result["crds"]), result)
         return result

@@ -115,13 +115,16 @@ class Api:
                 raise errors.from_status(status, exception.body, target=target) from exception
             except (urllib3.exceptions.HTTPError, OSError) as exception:
                 reason = getattr(exception, "reason", None) or exception
-                if isinstance(reason, urllib3.exceptions.TimeoutError):
+                # NOTE: urllib3 2.x derives NewConnectionError (connection refused)
+                # from ConnectTimeoutError, so it must be told apart first.
+                refused = isinstance(reason, urllib3.exceptions.NewConnectionError)
+                if not refused and isinstance(reason, urllib3.exceptions.TimeoutError):
                     raise errors.timed_out(
                         self.connection.request_timeout, target=target
                     ) from exception
                 # Only failures before the request reached the server are safe to repeat
                 # for writes; reads can always be repeated.
-                safe = method == "GET" or isinstance(reason, urllib3.exceptions.NewConnectionError)
+                safe = method == "GET" or refused
                 if safe and attempt < MAX_ATTEMPTS:
                     log.debug("%s %s failed (%s), retrying in %.1fs", method, path, reason, backoff)
                     self._sleep(backoff)

@@ -8,7 +8,9 @@ update; finalizers changed between plan and patch (the patch test fails,
 the object is planned again); the GPU-workload gate and --force;
 --dry-run=client and --dry-run=server leaving the state unchanged; the
 backup file; a missing permission named through SelfSubjectAccessReview;
-refusal without a terminal; JSON output; the real CLI in English and zh_CN.
+refusal without a terminal and the y/N prompt on one (pexpect); an empty
+plan that could not see webhooks or CRDs reported as a failure; JSON
+output; the real CLI in English and zh_CN.
 Leaves out: helm uninstall (needs a chart installed through helm).
 """
 
@@ -24,6 +26,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, List, Tuple
 
+import pexpect
 import pytest
 import yaml
 
@@ -312,3 +315,35 @@ def test_real_cli_in_each_language(kubesim_factory: Any, tmp_path: Path, lang: s
     )
     assert completed.returncode == 0, completed.stderr
     assert expected in completed.stdout
+
+
+def test_blind_plan_not_called_clean(kubesim: Any, run_unstick: Any) -> None:
+    kubesim.faults.add(method="GET", resource="validatingwebhookconfigurations", code=403,
+                       times=None)
+    code, out, err = run_unstick(kubesim.kubeconfig, "--yes")
+    assert code == 1
+    assert "nothing is stuck" not in out
+    assert "could not list validatingwebhookconfigurations" in err
+
+
+@pytest.mark.parametrize(("lang", "prompt", "reply", "expected_code"), [
+    ("C", "Apply these 2 changes? [y/N]", "y", 0),
+    ("zh_CN.UTF-8", "执行这 2 项更改吗？[y/N]", "n", 2),
+])
+def test_terminal_prompt_confirms(
+    kubesim_factory: Any, tmp_path: Path, lang: str, prompt: str, reply: str, expected_code: int
+) -> None:
+    sim = kubesim_factory(state=states.stuck_install())
+    env = sim.env()
+    env.update({"LANG": lang, "LC_ALL": "", "LC_MESSAGES": ""})
+    child = pexpect.spawn(
+        str(Path(sys.executable).parent / "kubectl-metax"), ["unstick"],
+        cwd=str(tmp_path), env=env, encoding="utf-8", timeout=60,
+    )
+    child.expect_exact(prompt)
+    child.sendline(reply)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == expected_code
+    still_there = sim.get(*OPERATORS, "metax-operator", "cluster-operator") is not None
+    assert still_there == (expected_code != 0)

@@ -124,10 +124,18 @@ class SimCluster:
         return self.ops.create(served, namespace, obj, manager="kubesim", keep_metadata=False)
 
     def load_object(self, obj: Object) -> Object:
-        """Create obj keeping the metadata it gives (uid, timestamps, deletionTimestamp, finalizers)."""
+        """Create obj keeping the metadata it gives (uid, timestamps, deletionTimestamp, finalizers).
+
+        An object of the same name (e.g. a bootstrap namespace in a loaded dump) is replaced.
+        """
         served = self._served_for_object(obj)
-        namespace = obj.get("metadata", {}).get("namespace", "")
-        return self.ops.create(served, namespace, obj, keep_metadata=True)
+        meta = obj.get("metadata", {})
+        namespace = meta.get("namespace", "")
+        with self.store.lock:
+            existing = self.store.get(key_of(served.info, namespace, meta.get("name", "")))
+            if existing is not None:
+                self.store.remove(served.info, existing)
+            return self.ops.create(served, namespace, obj, keep_metadata=True)
 
     def update(self, obj: Object) -> Object:
         served = self._served_for_object(obj)

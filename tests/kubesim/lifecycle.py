@@ -92,12 +92,19 @@ class NamespaceLifecycle:
             namespace.get("status") or {}
         ).get("phase") == "Terminating":
             name = attributes.name or ((obj or {}).get("metadata") or {}).get("name", "")
-            message = f"unable to create new content in namespace {attributes.namespace} because it is being terminated"
+            message = (
+                f"unable to create new content in namespace {attributes.namespace} "
+                "because it is being terminated"
+            )
             raise forbidden(attributes, name, message, cause="NamespaceTerminating")
         return obj
 
     @staticmethod
-    def _admit_namespace(attributes: RequestAttributes, operation: str, obj: Optional[Object]) -> Optional[Object]:
+    def _admit_namespace(
+        attributes: RequestAttributes, operation: str, obj: Optional[Object]
+    ) -> Optional[Object]:
         if operation == "DELETE" and attributes.name in IMMORTAL_NAMESPACES:
-            raise forbidden(attributes, attributes.name, "this namespace may not be deleted", cause="")
+            raise forbidden(
+                attributes, attributes.name, "this namespace may not be deleted", cause=""
+            )
         return obj

@@ -136,7 +136,9 @@ def resource_rule_matches(rule: Dict[str, Any], attributes: RequestAttributes) -
     resources = rule.get("resources") or []
     resource_ok = False
     for candidate in resources:
-        if candidate in ("*", combined) or (attributes.subresource and candidate == f"*/{attributes.subresource}"):
+        if candidate in ("*", combined) or (
+            attributes.subresource and candidate == f"*/{attributes.subresource}"
+        ):
             resource_ok = True
     if not resource_ok:
         return False
@@ -153,7 +155,7 @@ def non_resource_rule_matches(rule: Dict[str, Any], attributes: RequestAttribute
         return False
     path = urllib.parse.urlsplit(attributes.path).path
     for url in rule.get("nonResourceURLs") or []:
-        if url == "*" or url == path:
+        if url in ("*", path):
             return True
         if url.endswith("*") and path.startswith(url[:-1]):
             return True
@@ -164,7 +166,8 @@ def forbidden_message(attributes: RequestAttributes, reason: str = "") -> str:
     """Return the message kube-apiserver sends with a 403 from the RBAC authorizer."""
     user = attributes.user.username
     if attributes.resource is None:
-        message = f'forbidden: User "{user}" cannot {attributes.verb} path "{urllib.parse.urlsplit(attributes.path).path}"'
+        path = urllib.parse.urlsplit(attributes.path).path
+        message = f'forbidden: User "{user}" cannot {attributes.verb} path "{path}"'
     else:
         resource = attributes.resource.resource
         if attributes.subresource:
@@ -179,7 +182,10 @@ def forbidden_message(attributes: RequestAttributes, reason: str = "") -> str:
             if attributes.namespace
             else "at the cluster scope"
         )
-        message = f'{subject} is forbidden: User "{user}" cannot {attributes.verb} resource "{resource}" in API group "{group}" {scope}'
+        message = (
+            f'{subject} is forbidden: User "{user}" cannot {attributes.verb} '
+            f'resource "{resource}" in API group "{group}" {scope}'
+        )
     return f"{message}: {reason}" if reason else message
 
 
@@ -298,7 +304,10 @@ class RbacAuthorizer:
             ):
                 continue
             role_name = (binding.get("roleRef") or {}).get("name", "")
-            description = f'ClusterRoleBinding "{binding["metadata"]["name"]}" of ClusterRole "{role_name}" to {subject_kind} "{attributes.user.username}"'
+            description = (
+                f'ClusterRoleBinding "{binding["metadata"]["name"]}" of ClusterRole '
+                f'"{role_name}" to {subject_kind} "{attributes.user.username}"'
+            )
             yield description, self._cluster_role_rules(role_name)
         if not attributes.namespace or attributes.resource is None:
             return
@@ -310,7 +319,11 @@ class RbacAuthorizer:
                 continue
             role_ref = binding.get("roleRef") or {}
             role_name = role_ref.get("name", "")
-            description = f'RoleBinding "{binding["metadata"]["name"]}/{attributes.namespace}" of {role_ref.get("kind", "Role")} "{role_name}" to {subject_kind} "{attributes.user.username}"'
+            description = (
+                f'RoleBinding "{binding["metadata"]["name"]}/{attributes.namespace}" of '
+                f'{role_ref.get("kind", "Role")} "{role_name}" to {subject_kind} '
+                f'"{attributes.user.username}"'
+            )
             if role_ref.get("kind") == "ClusterRole":
                 yield description, self._cluster_role_rules(role_name)
             else:

@@ -46,30 +46,35 @@ class WebhookCallError(Exception):
     """A webhook call that failed before any answer, as ErrCallingWebhook in kube-apiserver."""
 
 
+def scope_matches(scope: str, namespaced: bool) -> bool:
+    """Match a rule's scope: Cluster, Namespaced or "*" (the default)."""
+    if scope == "Cluster":
+        return not namespaced
+    if scope == "Namespaced":
+        return namespaced
+    return True
+
+
 def rule_matches(rule: Dict[str, Any], attributes: RequestAttributes, operation: str) -> bool:
-    """Match one RuleWithOperations against the request."""
+    """Match one RuleWithOperations against the request.
+
+    matchPolicy is taken as Equivalent, so any listed apiVersion matches a
+    request for another version of the same group and resource.
+    """
     resource = attributes.resource
     assert resource is not None
     operations = rule.get("operations") or []
-    if "*" not in operations and operation not in operations:
-        return False
     groups = rule.get("apiGroups") or []
-    if "*" not in groups and resource.group not in groups:
-        return False
-    versions = rule.get("apiVersions") or []
-    # matchPolicy Equivalent: a rule naming another version of the same group still applies.
-    if not versions:
-        return False
-    scope = rule.get("scope") or "*"
-    if scope == "Cluster" and resource.namespaced:
-        return False
-    if scope == "Namespaced" and not resource.namespaced:
+    if not (
+        ("*" in operations or operation in operations)
+        and ("*" in groups or resource.group in groups)
+        and rule.get("apiVersions")
+        and scope_matches(rule.get("scope") or "*", resource.namespaced)
+    ):
         return False
     for candidate in rule.get("resources") or []:
         main, _, sub = candidate.partition("/")
-        if main not in ("*", resource.resource):
-            continue
-        if sub == "*" or sub == attributes.subresource:
+        if main in ("*", resource.resource) and sub in ("*", attributes.subresource):
             return True
     return False
 
@@ -107,7 +112,7 @@ class WebhookAdmission:
         configurations = self._configurations(cluster)
         for configuration in configurations:
             for webhook in configuration.get("webhooks") or []:
-                if self._applies(cluster, webhook, attributes, operation, obj, old):
+                if self._applies(cluster, webhook, attributes, operation, obj=obj, old=old):
                     self._call(cluster, webhook, attributes)
         return obj
 
@@ -123,6 +128,7 @@ class WebhookAdmission:
         webhook: Dict[str, Any],
         attributes: RequestAttributes,
         operation: str,
+        *,
         obj: Optional[Object],
         old: Optional[Object],
     ) -> bool:
@@ -189,13 +195,15 @@ class WebhookAdmission:
             url = client["url"]
             separator = "&" if "?" in url else "?"
             raise WebhookCallError(
-                f'failed to call webhook: Post "{url}{separator}timeout={timeout}s": dial tcp: connection refused'
+                f'failed to call webhook: Post "{url}{separator}timeout={timeout}s": '
+                "dial tcp: connection refused"
             )
         service = client.get("service") or {}
         service_name = service.get("name", "")
         service_namespace = service.get("namespace", "")
         port = service.get("port") or DEFAULT_SERVICE_PORT
-        url = f"https://{service_name}.{service_namespace}.svc:{port}{service.get('path') or ''}?timeout={timeout}s"
+        path = service.get("path") or ""
+        url = f"https://{service_name}.{service_namespace}.svc:{port}{path}?timeout={timeout}s"
         services = cluster.resource_named("", "services")
         stored = cluster.get(services, service_namespace, service_name) if services else None
         if stored is None:
@@ -204,7 +212,8 @@ class WebhookAdmission:
             )
         if not ready_endpoints(cluster, service_namespace, service_name):
             raise WebhookCallError(
-                f'failed to call webhook: Post "{url}": no endpoints available for service "{service_name}"'
+                f'failed to call webhook: Post "{url}": '
+                f'no endpoints available for service "{service_name}"'
             )
         annotations = (stored.get("metadata") or {}).get("annotations") or {}
         response = annotations.get(RESPONSE_ANNOTATION, "allow")

@@ -26,21 +26,58 @@ BUILTIN_RESOURCES = (
     ResourceInfo("", "v1", "configmaps", "ConfigMap", namespaced=True),
     ResourceInfo("", "v1", "secrets", "Secret", namespaced=True),
     ResourceInfo("", "v1", "serviceaccounts", "ServiceAccount", namespaced=True),
-    ResourceInfo("apps", "v1", "deployments", "Deployment", namespaced=True, subresources=("status",)),
-    ResourceInfo("apps", "v1", "replicasets", "ReplicaSet", namespaced=True, subresources=("status",)),
-    ResourceInfo("apps", "v1", "statefulsets", "StatefulSet", namespaced=True, subresources=("status",)),
-    ResourceInfo("apps", "v1", "daemonsets", "DaemonSet", namespaced=True, subresources=("status",)),
+    ResourceInfo(
+        "apps", "v1", "deployments", "Deployment", namespaced=True, subresources=("status",)
+    ),
+    ResourceInfo(
+        "apps", "v1", "replicasets", "ReplicaSet", namespaced=True, subresources=("status",)
+    ),
+    ResourceInfo(
+        "apps", "v1", "statefulsets", "StatefulSet", namespaced=True, subresources=("status",)
+    ),
+    ResourceInfo(
+        "apps", "v1", "daemonsets", "DaemonSet", namespaced=True, subresources=("status",)
+    ),
     ResourceInfo("batch", "v1", "jobs", "Job", namespaced=True, subresources=("status",)),
     ResourceInfo("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice", namespaced=True),
     ResourceInfo("rbac.authorization.k8s.io", "v1", "roles", "Role", namespaced=True),
     ResourceInfo("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", namespaced=True),
-    ResourceInfo("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", namespaced=False),
-    ResourceInfo("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", namespaced=False),
-    ResourceInfo("admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations", "ValidatingWebhookConfiguration", namespaced=False),
-    ResourceInfo("admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations", "MutatingWebhookConfiguration", namespaced=False),
-    ResourceInfo("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", namespaced=False, subresources=("status",)),
+    ResourceInfo(
+        "rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", namespaced=False
+    ),
+    ResourceInfo(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "clusterrolebindings",
+        "ClusterRoleBinding",
+        namespaced=False,
+    ),
+    ResourceInfo(
+        "admissionregistration.k8s.io",
+        "v1",
+        "validatingwebhookconfigurations",
+        "ValidatingWebhookConfiguration",
+        namespaced=False,
+    ),
+    ResourceInfo(
+        "admissionregistration.k8s.io",
+        "v1",
+        "mutatingwebhookconfigurations",
+        "MutatingWebhookConfiguration",
+        namespaced=False,
+    ),
+    ResourceInfo(
+        "apiextensions.k8s.io",
+        "v1",
+        "customresourcedefinitions",
+        "CustomResourceDefinition",
+        namespaced=False,
+        subresources=("status",),
+    ),
 )
-CLUSTER_OPERATORS = ResourceInfo("gpu.metax-tech.com", "v1alpha1", "clusteroperators", "ClusterOperator", namespaced=True)
+CLUSTER_OPERATORS = ResourceInfo(
+    "gpu.metax-tech.com", "v1alpha1", "clusteroperators", "ClusterOperator", namespaced=True
+)
 
 Key = Tuple[str, str, str, str]
 CRD_CLEANUP = "customresourcecleanup.apiextensions.k8s.io"
@@ -64,15 +101,21 @@ class FakeCluster:
         return list(self._resources)
 
     def resource_for(self, api_version: str, kind: str) -> Optional[ResourceInfo]:
-        return next((r for r in self._resources if r.api_version == api_version and r.kind == kind), None)
+        return next(
+            (r for r in self._resources if r.api_version == api_version and r.kind == kind), None
+        )
 
     def resource_named(self, group: str, resource: str) -> Optional[ResourceInfo]:
-        return next((r for r in self._resources if r.group == group and r.resource == resource), None)
+        return next(
+            (r for r in self._resources if r.group == group and r.resource == resource), None
+        )
 
     def _require(self, obj: Object) -> ResourceInfo:
         resource = self.resource_for(obj.get("apiVersion", ""), obj.get("kind", ""))
         if resource is None:
-            raise ApiError(404, "NotFound", f"no resource for {obj.get('apiVersion')} {obj.get('kind')}")
+            raise ApiError(
+                404, "NotFound", f"no resource for {obj.get('apiVersion')} {obj.get('kind')}"
+            )
         return resource
 
     @staticmethod
@@ -89,7 +132,8 @@ class FakeCluster:
             return [
                 copy.deepcopy(obj)
                 for key, obj in sorted(self._objects.items())
-                if key[:2] == (resource.group, resource.resource) and (not namespace or key[2] == namespace)
+                if key[:2] == (resource.group, resource.resource)
+                and (not namespace or key[2] == namespace)
             ]
 
     # -- writes ---------------------------------------------------------------
@@ -103,7 +147,9 @@ class FakeCluster:
                 metadata["name"] = metadata["generateName"] + uuid.uuid4().hex[:5]
             key = self._key(resource, metadata.get("namespace", ""), metadata["name"])
             if key in self._objects:
-                raise ApiError(409, "AlreadyExists", f'{resource.resource} "{metadata["name"]}" already exists')
+                raise ApiError(
+                    409, "AlreadyExists", f'{resource.resource} "{metadata["name"]}" already exists'
+                )
             metadata.setdefault("uid", str(uuid.uuid4()))
             metadata.setdefault("creationTimestamp", _now())
             metadata["generation"] = 1
@@ -128,8 +174,13 @@ class FakeCluster:
             key = self._key(resource, metadata.get("namespace", ""), metadata.get("name", ""))
             current = self._objects.get(key)
             if current is None:
-                raise ApiError(404, "NotFound", f'{resource.resource} "{metadata.get("name")}" not found')
-            if metadata.get("resourceVersion") and metadata["resourceVersion"] != current["metadata"]["resourceVersion"]:
+                raise ApiError(
+                    404, "NotFound", f'{resource.resource} "{metadata.get("name")}" not found'
+                )
+            if (
+                metadata.get("resourceVersion")
+                and metadata["resourceVersion"] != current["metadata"]["resourceVersion"]
+            ):
                 raise ApiError(409, "Conflict", "the object has been modified")
             stored = copy.deepcopy(current)
             if status:
@@ -143,7 +194,9 @@ class FakeCluster:
                     if field in current["metadata"]:
                         stored["metadata"][field] = current["metadata"][field]
                 if resource.resource == "namespaces" and not finalize:
-                    stored.setdefault("spec", {})["finalizers"] = (current.get("spec") or {}).get("finalizers", [])
+                    stored.setdefault("spec", {})["finalizers"] = (current.get("spec") or {}).get(
+                        "finalizers", []
+                    )
                 if stored.get("spec") != current.get("spec"):
                     stored["metadata"]["generation"] = current["metadata"].get("generation", 1) + 1
             stored["metadata"]["resourceVersion"] = str(next(self._revision))
@@ -155,7 +208,9 @@ class FakeCluster:
             self._notify("MODIFIED", resource, stored)
             return copy.deepcopy(stored)
 
-    def delete(self, resource: ResourceInfo, namespace: str, name: str, *, propagation: str = "Background") -> Optional[Object]:
+    def delete(
+        self, resource: ResourceInfo, namespace: str, name: str, *, propagation: str = "Background"
+    ) -> Optional[Object]:
         with self._lock:
             key = self._key(resource, namespace, name)
             current = self._objects.get(key)
@@ -164,7 +219,11 @@ class FakeCluster:
             stored = copy.deepcopy(current)
             finalizers = stored["metadata"].setdefault("finalizers", [])
             extra = {"Foreground": "foregroundDeletion", "Orphan": "orphan"}.get(propagation)
-            if extra and extra not in finalizers and not stored["metadata"].get("deletionTimestamp"):
+            if (
+                extra
+                and extra not in finalizers
+                and not stored["metadata"].get("deletionTimestamp")
+            ):
                 finalizers.append(extra)
             if resource.resource == "customresourcedefinitions" and CRD_CLEANUP not in finalizers:
                 finalizers.append(CRD_CLEANUP)

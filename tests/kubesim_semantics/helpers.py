@@ -13,7 +13,9 @@ T = TypeVar("T")
 WAIT_SECONDS = 20.0
 
 
-def eventually(probe: Callable[[], Optional[T]], *, timeout: float = WAIT_SECONDS, what: str = "condition") -> T:
+def eventually(
+    probe: Callable[[], Optional[T]], *, timeout: float = WAIT_SECONDS, what: str = "condition"
+) -> T:
     """Poll probe until it returns something truthy; fail the test after timeout seconds."""
     deadline = time.monotonic() + timeout
     while True:
@@ -26,10 +28,17 @@ def eventually(probe: Callable[[], Optional[T]], *, timeout: float = WAIT_SECOND
 
 
 def role(name: str, namespace: str, rules: List[Dict[str, object]]) -> Dict[str, object]:
-    return {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": {"name": name, "namespace": namespace}, "rules": rules}
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "Role",
+        "metadata": {"name": name, "namespace": namespace},
+        "rules": rules,
+    }
 
 
-def cluster_role(name: str, rules: List[Dict[str, object]], *, labels: Optional[Dict[str, str]] = None) -> Dict[str, object]:
+def cluster_role(
+    name: str, rules: List[Dict[str, object]], *, labels: Optional[Dict[str, str]] = None
+) -> Dict[str, object]:
     return {
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": "ClusterRole",
@@ -38,7 +47,9 @@ def cluster_role(name: str, rules: List[Dict[str, object]], *, labels: Optional[
     }
 
 
-def binding(name: str, namespace: str, role_kind: str, role_name: str, subjects: List[Dict[str, str]]) -> Dict[str, object]:
+def binding(
+    name: str, namespace: str, role_kind: str, role_name: str, subjects: List[Dict[str, str]]
+) -> Dict[str, object]:
     kind = "RoleBinding" if namespace else "ClusterRoleBinding"
     metadata: Dict[str, str] = {"name": name}
     if namespace:
@@ -53,14 +64,24 @@ def binding(name: str, namespace: str, role_kind: str, role_name: str, subjects:
 
 
 def namespace(name: str, labels: Optional[Dict[str, str]] = None) -> Dict[str, object]:
-    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels or {}}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": name, "labels": labels or {}},
+    }
 
 
 # Bound on one kubectl or helm run; a hang fails the test instead of the session.
 COMMAND_TIMEOUT_SECONDS = 120
 
 
-def run_tool(binary: Path, *args: str, env: Dict[str, str], kubeconfig: Optional[Path] = None, stdin: str = "") -> "subprocess.CompletedProcess[str]":
+def run_tool(
+    binary: Path,
+    *args: str,
+    env: Dict[str, str],
+    kubeconfig: Optional[Path] = None,
+    stdin: str = "",
+) -> subprocess.CompletedProcess[str]:
     """Run kubectl or helm against a kubesim; kubeconfig overrides the admin one in env."""
     environment = dict(env)
     if kubeconfig is not None:

@@ -55,7 +55,12 @@ def resource(cluster: FakeCluster, group: str, plural: str) -> ResourceInfo:
 
 
 def config_map(name: str, ns: str, **metadata: Any) -> Object:
-    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": dict(name=name, namespace=ns, **metadata), "data": {}}
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": dict(name=name, namespace=ns, **metadata),
+        "data": {},
+    }
 
 
 def conditions_of(obj: Object) -> Dict[str, Object]:
@@ -68,7 +73,17 @@ def conditions_of(obj: Object) -> Dict[str, Object]:
 def test_namespace_waits_for_finalized_content(cluster: FakeCluster, run: Any) -> None:
     cluster.create(namespace("metax-operator"))
     cluster.create(config_map("plain", "metax-operator"))
-    cluster.create({"apiVersion": "gpu.metax-tech.com/v1alpha1", "kind": "ClusterOperator", "metadata": {"name": "cluster-operator", "namespace": "metax-operator", "finalizers": ["gpu.metax-tech.com"]}})
+    cluster.create(
+        {
+            "apiVersion": "gpu.metax-tech.com/v1alpha1",
+            "kind": "ClusterOperator",
+            "metadata": {
+                "name": "cluster-operator",
+                "namespace": "metax-operator",
+                "finalizers": ["gpu.metax-tech.com"],
+            },
+        }
+    )
     namespaces = resource(cluster, "", "namespaces")
     cluster.delete(namespaces, "", "metax-operator")
     run(NamespaceController())
@@ -80,8 +95,14 @@ def test_namespace_waits_for_finalized_content(cluster: FakeCluster, run: Any) -
     ns = eventually(stuck, what="namespace conditions")
     conditions = conditions_of(ns)
     assert ns["status"]["phase"] == "Terminating"
-    assert conditions["NamespaceFinalizersRemaining"]["message"] == "Some content in the namespace has finalizers remaining: gpu.metax-tech.com in 1 resource instances"
-    assert conditions["NamespaceContentRemaining"]["message"] == "Some resources are remaining: clusteroperators.gpu.metax-tech.com has 1 resource instances"
+    assert (
+        conditions["NamespaceFinalizersRemaining"]["message"]
+        == "Some content in the namespace has finalizers remaining: gpu.metax-tech.com in 1 resource instances"
+    )
+    assert (
+        conditions["NamespaceContentRemaining"]["message"]
+        == "Some resources are remaining: clusteroperators.gpu.metax-tech.com has 1 resource instances"
+    )
     assert conditions["NamespaceDeletionContentFailure"]["reason"] == "ContentDeleted"
     assert cluster.get(resource(cluster, "", "configmaps"), "metax-operator", "plain") is None
 
@@ -89,7 +110,9 @@ def test_namespace_waits_for_finalized_content(cluster: FakeCluster, run: Any) -
     assert stuck_object is not None
     stuck_object["metadata"]["finalizers"] = []
     cluster.update(stuck_object)
-    eventually(lambda: cluster.get(namespaces, "", "metax-operator") is None, what="namespace removal")
+    eventually(
+        lambda: cluster.get(namespaces, "", "metax-operator") is None, what="namespace removal"
+    )
 
 
 # -- CRDs -----------------------------------------------------------------------
@@ -101,11 +124,20 @@ def test_crd_terminates_after_its_objects(cluster: FakeCluster, run: Any) -> Non
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
         "metadata": {"name": "clusteroperators.gpu.metax-tech.com"},
-        "spec": {"group": "gpu.metax-tech.com", "names": {"plural": "clusteroperators", "kind": "ClusterOperator"}},
+        "spec": {
+            "group": "gpu.metax-tech.com",
+            "names": {"plural": "clusteroperators", "kind": "ClusterOperator"},
+        },
         "status": {"conditions": [{"type": "Established", "status": "True"}]},
     }
     cluster.create(crd)
-    cluster.create({"apiVersion": "gpu.metax-tech.com/v1alpha1", "kind": "ClusterOperator", "metadata": {"name": "co", "namespace": "m", "finalizers": ["gpu.metax-tech.com"]}})
+    cluster.create(
+        {
+            "apiVersion": "gpu.metax-tech.com/v1alpha1",
+            "kind": "ClusterOperator",
+            "metadata": {"name": "co", "namespace": "m", "finalizers": ["gpu.metax-tech.com"]},
+        }
+    )
     cluster.delete(crds, "", crd["metadata"]["name"])
     run(CrdController())
 
@@ -127,7 +159,13 @@ def test_crd_terminates_after_its_objects(cluster: FakeCluster, run: Any) -> Non
 
 
 def owned_map(cluster: FakeCluster, owner: Object, name: str, *, block: bool = True) -> Object:
-    ref = {"apiVersion": "v1", "kind": "ConfigMap", "name": owner["metadata"]["name"], "uid": owner["metadata"]["uid"], "blockOwnerDeletion": block}
+    ref = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "name": owner["metadata"]["name"],
+        "uid": owner["metadata"]["uid"],
+        "blockOwnerDeletion": block,
+    }
     return cluster.create(config_map(name, "gc", ownerReferences=[ref]))
 
 
@@ -148,7 +186,12 @@ def test_foreground_owner_waits_for_dependents(cluster: FakeCluster, run: Any) -
     cluster.update(child)
     run(GarbageCollector())
     cluster.delete(maps, "gc", "owner", propagation="Foreground")
-    eventually(lambda: (cluster.get(maps, "gc", "child") or {}).get("metadata", {}).get("deletionTimestamp"), what="dependent marked")
+    eventually(
+        lambda: (
+            (cluster.get(maps, "gc", "child") or {}).get("metadata", {}).get("deletionTimestamp")
+        ),
+        what="dependent marked",
+    )
     held = cluster.get(maps, "gc", "owner")
     assert held is not None and "foregroundDeletion" in held["metadata"]["finalizers"]
     release = cluster.get(maps, "gc", "child")
@@ -182,7 +225,10 @@ def deployment(name: str, replicas: int, **pod_annotations: str) -> Object:
         "spec": {
             "replicas": replicas,
             "selector": {"matchLabels": labels},
-            "template": {"metadata": {"labels": labels, "annotations": pod_annotations}, "spec": {"containers": [{"name": "c", "image": "busybox"}]}},
+            "template": {
+                "metadata": {"labels": labels, "annotations": pod_annotations},
+                "spec": {"containers": [{"name": "c", "image": "busybox"}]},
+            },
         },
     }
 
@@ -190,12 +236,24 @@ def deployment(name: str, replicas: int, **pod_annotations: str) -> Object:
 def test_deployment_becomes_available(cluster: FakeCluster, run: Any) -> None:
     deployments = resource(cluster, "apps", "deployments")
     cluster.create(deployment("web", 2))
-    cluster.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "w"}, "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]}})
+    cluster.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "web", "namespace": "w"},
+            "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]},
+        }
+    )
     run(WorkloadController())
 
     def available() -> Object:
         found = cluster.get(deployments, "w", "web") or {}
-        return found if condition_true(found, "Available") and (found.get("status") or {}).get("readyReplicas") == 2 else {}
+        return (
+            found
+            if condition_true(found, "Available")
+            and (found.get("status") or {}).get("readyReplicas") == 2
+            else {}
+        )
 
     found = eventually(available, what="Deployment Available")
     status = found["status"]
@@ -205,7 +263,10 @@ def test_deployment_becomes_available(cluster: FakeCluster, run: Any) -> None:
     replica_sets = cluster.list(resource(cluster, "apps", "replicasets"), "w")
     assert len(replica_sets) == 1
     assert replica_sets[0]["status"]["readyReplicas"] == 2
-    endpoints = eventually(lambda: (cluster.get(resource(cluster, "", "endpoints"), "w", "web") or {}).get("subsets"), what="Endpoints")
+    endpoints = eventually(
+        lambda: (cluster.get(resource(cluster, "", "endpoints"), "w", "web") or {}).get("subsets"),
+        what="Endpoints",
+    )
     assert len(endpoints[0]["addresses"]) == 2
     assert endpoints[0]["ports"][0]["port"] == 8080
 
@@ -214,14 +275,28 @@ def test_unready_annotation_keeps_deployment_unavailable(cluster: FakeCluster, r
     deployments = resource(cluster, "apps", "deployments")
     cluster.create(deployment("slow", 1, **{"kubesim.io/pod-ready": "false"}))
     run(WorkloadController())
-    found = eventually(lambda: (cluster.get(deployments, "w", "slow") or {}).get("status", {}).get("observedGeneration") and cluster.get(deployments, "w", "slow"), what="status")
+    found = eventually(
+        lambda: (
+            (cluster.get(deployments, "w", "slow") or {})
+            .get("status", {})
+            .get("observedGeneration")
+            and cluster.get(deployments, "w", "slow")
+        ),
+        what="status",
+    )
     assert not condition_true(found, "Available")
     assert found["status"]["readyReplicas"] == 0
 
 
 def test_daemon_set_counts_matching_nodes(cluster: FakeCluster, run: Any) -> None:
     for node, gpu in (("n1", "true"), ("n2", "true"), ("n3", "false")):
-        cluster.create({"apiVersion": "v1", "kind": "Node", "metadata": {"name": node, "labels": {"metax-tech.com/gpu.installed": gpu}}})
+        cluster.create(
+            {
+                "apiVersion": "v1",
+                "kind": "Node",
+                "metadata": {"name": node, "labels": {"metax-tech.com/gpu.installed": gpu}},
+            }
+        )
     daemon_sets = resource(cluster, "apps", "daemonsets")
     labels = {"app": "metax-gpu-label"}
     cluster.create(
@@ -229,12 +304,35 @@ def test_daemon_set_counts_matching_nodes(cluster: FakeCluster, run: Any) -> Non
             "apiVersion": "apps/v1",
             "kind": "DaemonSet",
             "metadata": {"name": "metax-gpu-label", "namespace": "w"},
-            "spec": {"selector": {"matchLabels": labels}, "template": {"metadata": {"labels": labels}, "spec": {"nodeSelector": {"metax-tech.com/gpu.installed": "true"}, "containers": [{"name": "c"}]}}},
+            "spec": {
+                "selector": {"matchLabels": labels},
+                "template": {
+                    "metadata": {"labels": labels},
+                    "spec": {
+                        "nodeSelector": {"metax-tech.com/gpu.installed": "true"},
+                        "containers": [{"name": "c"}],
+                    },
+                },
+            },
         }
     )
     run(WorkloadController())
-    status = eventually(lambda: ((cluster.get(daemon_sets, "w", "metax-gpu-label") or {}).get("status") or {}).get("numberReady") == 2 and cluster.get(daemon_sets, "w", "metax-gpu-label"), what="DaemonSet ready")["status"]
-    assert (status["desiredNumberScheduled"], status["currentNumberScheduled"], status["updatedNumberScheduled"], status["numberAvailable"]) == (2, 2, 2, 2)
+    status = eventually(
+        lambda: (
+            ((cluster.get(daemon_sets, "w", "metax-gpu-label") or {}).get("status") or {}).get(
+                "numberReady"
+            )
+            == 2
+            and cluster.get(daemon_sets, "w", "metax-gpu-label")
+        ),
+        what="DaemonSet ready",
+    )["status"]
+    assert (
+        status["desiredNumberScheduled"],
+        status["currentNumberScheduled"],
+        status["updatedNumberScheduled"],
+        status["numberAvailable"],
+    ) == (2, 2, 2, 2)
 
 
 def test_stateful_set_names_pods_by_ordinal(cluster: FakeCluster, run: Any) -> None:
@@ -244,12 +342,25 @@ def test_stateful_set_names_pods_by_ordinal(cluster: FakeCluster, run: Any) -> N
             "apiVersion": "apps/v1",
             "kind": "StatefulSet",
             "metadata": {"name": "db", "namespace": "w"},
-            "spec": {"replicas": 2, "selector": {"matchLabels": labels}, "template": {"metadata": {"labels": labels}, "spec": {"containers": [{"name": "c"}]}}},
+            "spec": {
+                "replicas": 2,
+                "selector": {"matchLabels": labels},
+                "template": {
+                    "metadata": {"labels": labels},
+                    "spec": {"containers": [{"name": "c"}]},
+                },
+            },
         }
     )
     run(WorkloadController())
     stateful_sets = resource(cluster, "apps", "statefulsets")
-    eventually(lambda: ((cluster.get(stateful_sets, "w", "db") or {}).get("status") or {}).get("readyReplicas") == 2, what="StatefulSet ready")
+    eventually(
+        lambda: (
+            ((cluster.get(stateful_sets, "w", "db") or {}).get("status") or {}).get("readyReplicas")
+            == 2
+        ),
+        what="StatefulSet ready",
+    )
     names = sorted(p["metadata"]["name"] for p in cluster.list(resource(cluster, "", "pods"), "w"))
     assert names == ["db-0", "db-1"]
 
@@ -272,7 +383,13 @@ def job(name: str, script: str, **spec: Any) -> Object:
                             "name": "run",
                             "image": "registry.k8s.io/kubectl:v1.35.2",
                             "command": ["sh", "-c", script],
-                            "env": [{"name": "GREETING", "value": "hello"}, {"name": "POD_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}}],
+                            "env": [
+                                {"name": "GREETING", "value": "hello"},
+                                {
+                                    "name": "POD_NAMESPACE",
+                                    "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}},
+                                },
+                            ],
                         }
                     ],
                 }
@@ -323,11 +440,20 @@ def test_job_deadline_kills_the_command(cluster: FakeCluster, run: Any) -> None:
     assert conditions_of(found)["Failed"]["reason"] == "DeadlineExceeded"
 
 
-def test_job_environment_is_not_inherited(cluster: FakeCluster, run: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_job_environment_is_not_inherited(
+    cluster: FakeCluster, run: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("KUBESIM_SECRET_PROBE", "leaked")
-    cluster.create(job("env", 'test -z "$KUBESIM_SECRET_PROBE" && test "$HOME" = "$PWD" && test -f "$KUBECONFIG"'))
+    cluster.create(
+        job(
+            "env",
+            'test -z "$KUBESIM_SECRET_PROBE" && test "$HOME" = "$PWD" && test -f "$KUBECONFIG"',
+        )
+    )
     run(JobRunner())
-    assert condition_true(finished(cluster, "env"), "Complete"), os.environ.get("KUBESIM_SECRET_PROBE")
+    assert condition_true(finished(cluster, "env"), "Complete"), os.environ.get(
+        "KUBESIM_SECRET_PROBE"
+    )
 
 
 # -- operator stand-in ------------------------------------------------------------------
@@ -337,30 +463,75 @@ def operator_deployment(available: bool, delay: str = "0.2") -> Object:
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": {"name": "metax-operator", "namespace": "metax-operator", "labels": {"app.kubernetes.io/component": "metax-operator"}, "annotations": {"kubesim.io/finalize-delay": delay}},
+        "metadata": {
+            "name": "metax-operator",
+            "namespace": "metax-operator",
+            "labels": {"app.kubernetes.io/component": "metax-operator"},
+            "annotations": {"kubesim.io/finalize-delay": delay},
+        },
         "spec": {"replicas": 1},
-        "status": {"conditions": [{"type": "Available", "status": "True" if available else "False"}]},
+        "status": {
+            "conditions": [{"type": "Available", "status": "True" if available else "False"}]
+        },
     }
 
 
 def test_operator_finalizes_while_available(cluster: FakeCluster, run: Any) -> None:
     webhooks = resource(cluster, "admissionregistration.k8s.io", "validatingwebhookconfigurations")
     cluster.create(operator_deployment(True))
-    cluster.create({"apiVersion": "gpu.metax-tech.com/v1alpha1", "kind": "ClusterOperator", "metadata": {"name": "cluster-operator", "namespace": "metax-operator"}})
+    cluster.create(
+        {
+            "apiVersion": "gpu.metax-tech.com/v1alpha1",
+            "kind": "ClusterOperator",
+            "metadata": {"name": "cluster-operator", "namespace": "metax-operator"},
+        }
+    )
     run(OperatorStandIn())
-    eventually(lambda: "gpu.metax-tech.com" in ((cluster.get(CLUSTER_OPERATORS, "metax-operator", "cluster-operator") or {}).get("metadata", {}).get("finalizers") or []), what="finalizer")
-    configuration = eventually(lambda: cluster.get(webhooks, "", "upgrade-validating-webhook-configuration"), what="webhook configuration")
+    eventually(
+        lambda: (
+            "gpu.metax-tech.com"
+            in (
+                (cluster.get(CLUSTER_OPERATORS, "metax-operator", "cluster-operator") or {})
+                .get("metadata", {})
+                .get("finalizers")
+                or []
+            )
+        ),
+        what="finalizer",
+    )
+    configuration = eventually(
+        lambda: cluster.get(webhooks, "", "upgrade-validating-webhook-configuration"),
+        what="webhook configuration",
+    )
     hook = configuration["webhooks"][0]
     assert hook["failurePolicy"] == "Fail"
-    assert hook["clientConfig"]["service"] == {"name": "upgrade-webhook-service", "namespace": "metax-operator", "path": "/validate-gpu-metax-tech-com-v1alpha1-clusteroperator", "port": 443}
+    assert hook["clientConfig"]["service"] == {
+        "name": "upgrade-webhook-service",
+        "namespace": "metax-operator",
+        "path": "/validate-gpu-metax-tech-com-v1alpha1-clusteroperator",
+        "port": 443,
+    }
     cluster.delete(CLUSTER_OPERATORS, "metax-operator", "cluster-operator")
-    eventually(lambda: cluster.get(CLUSTER_OPERATORS, "metax-operator", "cluster-operator") is None, what="ClusterOperator removal")
+    eventually(
+        lambda: cluster.get(CLUSTER_OPERATORS, "metax-operator", "cluster-operator") is None,
+        what="ClusterOperator removal",
+    )
     assert cluster.get(webhooks, "", "upgrade-validating-webhook-configuration") is None
 
 
 def test_operator_idle_when_unavailable(cluster: FakeCluster, run: Any) -> None:
     cluster.create(operator_deployment(False))
-    cluster.create({"apiVersion": "gpu.metax-tech.com/v1alpha1", "kind": "ClusterOperator", "metadata": {"name": "cluster-operator", "namespace": "metax-operator", "finalizers": ["gpu.metax-tech.com"]}})
+    cluster.create(
+        {
+            "apiVersion": "gpu.metax-tech.com/v1alpha1",
+            "kind": "ClusterOperator",
+            "metadata": {
+                "name": "cluster-operator",
+                "namespace": "metax-operator",
+                "finalizers": ["gpu.metax-tech.com"],
+            },
+        }
+    )
     operator = run(OperatorStandIn())
     cluster.delete(CLUSTER_OPERATORS, "metax-operator", "cluster-operator")
     # Two full passes of the loop without an available operator change nothing.

@@ -70,14 +70,19 @@ def conditions(obj: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
 
 def install(kubectl: Path, env: Dict[str, str]) -> None:
     apply(kubectl, env, CRD)
-    eventually(lambda: run_tool(kubectl, "get", "clusteroperators", "-A", env=env).returncode == 0, what="CRD served")
+    eventually(
+        lambda: run_tool(kubectl, "get", "clusteroperators", "-A", env=env).returncode == 0,
+        what="CRD served",
+    )
     apply(kubectl, env, CONTENT)
 
 
 def test_namespace_stuck_while_finalizer_remains(kubesim: Any, kubectl_bin: Path) -> None:
     env = kubesim.env()
     install(kubectl_bin, env)
-    deleted = run_tool(kubectl_bin, "delete", "namespace", "metax-operator", "--wait=false", env=env)
+    deleted = run_tool(
+        kubectl_bin, "delete", "namespace", "metax-operator", "--wait=false", env=env
+    )
     assert deleted.returncode == 0, deleted.stderr
 
     def stuck() -> Dict[str, Any]:
@@ -90,8 +95,14 @@ def test_namespace_stuck_while_finalizer_remains(kubesim: Any, kubectl_bin: Path
     assert namespace["metadata"].get("deletionTimestamp")
     assert found["NamespaceFinalizersRemaining"]["status"] == "True"
     assert found["NamespaceFinalizersRemaining"]["reason"] == "SomeFinalizersRemain"
-    assert found["NamespaceFinalizersRemaining"]["message"] == "Some content in the namespace has finalizers remaining: gpu.metax-tech.com in 1 resource instances"
-    assert found["NamespaceContentRemaining"]["message"] == "Some resources are remaining: clusteroperators.gpu.metax-tech.com has 1 resource instances"
+    assert (
+        found["NamespaceFinalizersRemaining"]["message"]
+        == "Some content in the namespace has finalizers remaining: gpu.metax-tech.com in 1 resource instances"
+    )
+    assert (
+        found["NamespaceContentRemaining"]["message"]
+        == "Some resources are remaining: clusteroperators.gpu.metax-tech.com has 1 resource instances"
+    )
     assert found["NamespaceDeletionDiscoveryFailure"]["status"] == "False"
     assert found["NamespaceDeletionGroupVersionParsingFailure"]["status"] == "False"
     assert found["NamespaceDeletionContentFailure"]["reason"] == "ContentDeleted"
@@ -113,10 +124,30 @@ def test_namespace_goes_once_finalizer_removed(kubesim: Any, kubectl_bin: Path) 
     env = kubesim.env()
     install(kubectl_bin, env)
     run_tool(kubectl_bin, "delete", "namespace", "metax-operator", "--wait=false", env=env)
-    eventually(lambda: "NamespaceFinalizersRemaining" in conditions(get_json(kubectl_bin, env, "namespace", "metax-operator")), what="namespace conditions")
-    patched = run_tool(kubectl_bin, "patch", "clusteroperator", "cluster-operator", "-n", "metax-operator", "--type", "json", "-p", REMOVE_FINALIZERS, env=env)
+    eventually(
+        lambda: (
+            "NamespaceFinalizersRemaining"
+            in conditions(get_json(kubectl_bin, env, "namespace", "metax-operator"))
+        ),
+        what="namespace conditions",
+    )
+    patched = run_tool(
+        kubectl_bin,
+        "patch",
+        "clusteroperator",
+        "cluster-operator",
+        "-n",
+        "metax-operator",
+        "--type",
+        "json",
+        "-p",
+        REMOVE_FINALIZERS,
+        env=env,
+    )
     assert patched.returncode == 0, patched.stderr
-    waited = run_tool(kubectl_bin, "wait", "--for=delete", "namespace/metax-operator", "--timeout=30s", env=env)
+    waited = run_tool(
+        kubectl_bin, "wait", "--for=delete", "namespace/metax-operator", "--timeout=30s", env=env
+    )
     assert waited.returncode == 0, waited.stderr
     assert kubesim.get("v1", "Namespace", "", "metax-operator") is None
 
@@ -124,22 +155,51 @@ def test_namespace_goes_once_finalizer_removed(kubesim: Any, kubectl_bin: Path) 
 def test_crd_terminating_while_object_has_finalizer(kubesim: Any, kubectl_bin: Path) -> None:
     env = kubesim.env()
     install(kubectl_bin, env)
-    deleted = run_tool(kubectl_bin, "delete", "crd", "clusteroperators.gpu.metax-tech.com", "--wait=false", env=env)
+    deleted = run_tool(
+        kubectl_bin, "delete", "crd", "clusteroperators.gpu.metax-tech.com", "--wait=false", env=env
+    )
     assert deleted.returncode == 0, deleted.stderr
 
     def terminating() -> Dict[str, Any]:
         crd = get_json(kubectl_bin, env, "crd", "clusteroperators.gpu.metax-tech.com")
-        return crd if conditions(crd).get("Terminating", {}).get("reason") == "InstanceDeletionInProgress" else {}
+        return (
+            crd
+            if conditions(crd).get("Terminating", {}).get("reason") == "InstanceDeletionInProgress"
+            else {}
+        )
 
     crd = eventually(terminating, what="CRD Terminating")
     assert "customresourcecleanup.apiextensions.k8s.io" in crd["metadata"]["finalizers"]
     assert conditions(crd)["Terminating"]["status"] == "True"
-    stuck = get_json(kubectl_bin, env, "clusteroperator", "cluster-operator", "-n", "metax-operator")
+    stuck = get_json(
+        kubectl_bin, env, "clusteroperator", "cluster-operator", "-n", "metax-operator"
+    )
     assert stuck["metadata"].get("deletionTimestamp")
 
-    patched = run_tool(kubectl_bin, "patch", "clusteroperator", "cluster-operator", "-n", "metax-operator", "--type", "json", "-p", REMOVE_FINALIZERS, env=env)
+    patched = run_tool(
+        kubectl_bin,
+        "patch",
+        "clusteroperator",
+        "cluster-operator",
+        "-n",
+        "metax-operator",
+        "--type",
+        "json",
+        "-p",
+        REMOVE_FINALIZERS,
+        env=env,
+    )
     assert patched.returncode == 0, patched.stderr
-    waited = run_tool(kubectl_bin, "wait", "--for=delete", "crd/clusteroperators.gpu.metax-tech.com", "--timeout=30s", env=env)
+    waited = run_tool(
+        kubectl_bin,
+        "wait",
+        "--for=delete",
+        "crd/clusteroperators.gpu.metax-tech.com",
+        "--timeout=30s",
+        env=env,
+    )
     assert waited.returncode == 0, waited.stderr
-    resources = run_tool(kubectl_bin, "api-resources", "--api-group=gpu.metax-tech.com", "-o", "name", env=env)
+    resources = run_tool(
+        kubectl_bin, "api-resources", "--api-group=gpu.metax-tech.com", "-o", "name", env=env
+    )
     assert "clusteroperators" not in resources.stdout

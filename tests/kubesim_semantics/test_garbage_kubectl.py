@@ -39,46 +39,98 @@ metadata:
 """
 
 
-def with_dependents(kubesim: Any, kubectl: Path, env: Dict[str, str], *, finalizers: str = "[]") -> None:
+def with_dependents(
+    kubesim: Any, kubectl: Path, env: Dict[str, str], *, finalizers: str = "[]"
+) -> None:
     apply(kubectl, env, OWNER)
     owner = kubesim.get("v1", "ConfigMap", "gc", "owner")
     for name in ("child-a", "child-b"):
-        apply(kubectl, env, DEPENDENT % {"name": name, "uid": owner["metadata"]["uid"], "finalizers": finalizers})
+        apply(
+            kubectl,
+            env,
+            DEPENDENT % {"name": name, "uid": owner["metadata"]["uid"], "finalizers": finalizers},
+        )
 
 
 def test_background_cascade_deletes_dependents(kubesim: Any, kubectl_bin: Path) -> None:
     env = kubesim.env()
     with_dependents(kubesim, kubectl_bin, env)
-    result = run_tool(kubectl_bin, "delete", "configmap", "owner", "-n", "gc", "--cascade=background", env=env)
+    result = run_tool(
+        kubectl_bin, "delete", "configmap", "owner", "-n", "gc", "--cascade=background", env=env
+    )
     assert result.returncode == 0, result.stderr
-    eventually(lambda: kubesim.get("v1", "ConfigMap", "gc", "child-a") is None and kubesim.get("v1", "ConfigMap", "gc", "child-b") is None, what="dependents deleted")
+    eventually(
+        lambda: (
+            kubesim.get("v1", "ConfigMap", "gc", "child-a") is None
+            and kubesim.get("v1", "ConfigMap", "gc", "child-b") is None
+        ),
+        what="dependents deleted",
+    )
 
 
 def test_foreground_owner_waits_for_blocking_dependent(kubesim: Any, kubectl_bin: Path) -> None:
     env = kubesim.env()
     with_dependents(kubesim, kubectl_bin, env, finalizers="[example.com/hold]")
-    result = run_tool(kubectl_bin, "delete", "configmap", "owner", "-n", "gc", "--cascade=foreground", "--wait=false", env=env)
+    result = run_tool(
+        kubectl_bin,
+        "delete",
+        "configmap",
+        "owner",
+        "-n",
+        "gc",
+        "--cascade=foreground",
+        "--wait=false",
+        env=env,
+    )
     assert result.returncode == 0, result.stderr
-    eventually(lambda: (kubesim.get("v1", "ConfigMap", "gc", "child-a") or {}).get("metadata", {}).get("deletionTimestamp"), what="dependent marked for deletion")
+    eventually(
+        lambda: (
+            (kubesim.get("v1", "ConfigMap", "gc", "child-a") or {})
+            .get("metadata", {})
+            .get("deletionTimestamp")
+        ),
+        what="dependent marked for deletion",
+    )
     owner = kubesim.get("v1", "ConfigMap", "gc", "owner")
     assert owner is not None
     assert "foregroundDeletion" in owner["metadata"]["finalizers"]
 
     release = '[{"op": "remove", "path": "/metadata/finalizers"}]'
     for name in ("child-a", "child-b"):
-        patched = run_tool(kubectl_bin, "patch", "configmap", name, "-n", "gc", "--type", "json", "-p", release, env=env)
+        patched = run_tool(
+            kubectl_bin,
+            "patch",
+            "configmap",
+            name,
+            "-n",
+            "gc",
+            "--type",
+            "json",
+            "-p",
+            release,
+            env=env,
+        )
         assert patched.returncode == 0, patched.stderr
-    waited = run_tool(kubectl_bin, "wait", "--for=delete", "configmap/owner", "-n", "gc", "--timeout=30s", env=env)
+    waited = run_tool(
+        kubectl_bin, "wait", "--for=delete", "configmap/owner", "-n", "gc", "--timeout=30s", env=env
+    )
     assert waited.returncode == 0, waited.stderr
 
 
 def test_orphan_cascade_keeps_dependents(kubesim: Any, kubectl_bin: Path) -> None:
     env = kubesim.env()
     with_dependents(kubesim, kubectl_bin, env)
-    result = run_tool(kubectl_bin, "delete", "configmap", "owner", "-n", "gc", "--cascade=orphan", env=env)
+    result = run_tool(
+        kubectl_bin, "delete", "configmap", "owner", "-n", "gc", "--cascade=orphan", env=env
+    )
     assert result.returncode == 0, result.stderr
     eventually(lambda: kubesim.get("v1", "ConfigMap", "gc", "owner") is None, what="owner deleted")
-    child = eventually(lambda: (lambda c: c if c and not c["metadata"].get("ownerReferences") else None)(kubesim.get("v1", "ConfigMap", "gc", "child-a")), what="ownerReferences removed")
+    child = eventually(
+        lambda: (lambda c: c if c and not c["metadata"].get("ownerReferences") else None)(
+            kubesim.get("v1", "ConfigMap", "gc", "child-a")
+        ),
+        what="ownerReferences removed",
+    )
     assert child["metadata"]["name"] == "child-a"
 
 

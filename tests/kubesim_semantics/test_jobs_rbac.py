@@ -18,9 +18,9 @@ from typing import Any, Dict
 
 import pytest
 
-from tests.kubesim.controllers.jobs import LOG_ANNOTATION
 from tests.kubesim.contract import ResourceInfo
-from tests.kubesim_semantics.helpers import apply, eventually, run_tool
+from tests.kubesim.controllers.jobs import LOG_ANNOTATION
+from tests.kubesim_semantics.helpers import apply, eventually
 
 SETUP = """
 apiVersion: v1
@@ -81,7 +81,11 @@ def sim(kubesim_factory: Any, kubectl_bin: Path, monkeypatch: pytest.MonkeyPatch
 def finished_job(sim: Any, name: str) -> Dict[str, Any]:
     def probe() -> Dict[str, Any]:
         job = sim.get("batch/v1", "Job", "jobs", name) or {}
-        types = {c["type"] for c in (job.get("status") or {}).get("conditions") or [] if c.get("status") == "True"}
+        types = {
+            c["type"]
+            for c in (job.get("status") or {}).get("conditions") or []
+            if c.get("status") == "True"
+        }
         return job if types & {"Complete", "Failed"} else {}
 
     return eventually(probe, timeout=60, what=f"job {name} to finish")
@@ -93,7 +97,11 @@ def conditions(job: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
 
 def job_output(sim: Any, job: Dict[str, Any]) -> str:
     pods = sim.cluster.list(ResourceInfo("", "v1", "pods", "Pod", namespaced=True), "jobs")
-    owned = [p for p in pods if p["metadata"].get("labels", {}).get("job-name") == job["metadata"]["name"]]
+    owned = [
+        p
+        for p in pods
+        if p["metadata"].get("labels", {}).get("job-name") == job["metadata"]["name"]
+    ]
     assert len(owned) == 1
     output: str = owned[0]["metadata"]["annotations"][LOG_ANNOTATION]
     return output
@@ -109,7 +117,10 @@ def test_job_fails_where_role_forbids(sim: Any, kubectl_bin: Path) -> None:
     assert found["FailureTarget"]["status"] == "True"
     assert job["status"]["failed"] == 1
     output = job_output(sim, job)
-    assert f'configmaps is forbidden: User "{SERVICE_ACCOUNT}" cannot list resource "configmaps" in API group "" in the namespace "jobs"' in output
+    assert (
+        f'configmaps is forbidden: User "{SERVICE_ACCOUNT}" cannot list resource "configmaps" in API group "" in the namespace "jobs"'
+        in output
+    )
 
 
 def test_job_passes_once_role_allows(sim: Any, kubectl_bin: Path) -> None:
@@ -121,5 +132,9 @@ def test_job_passes_once_role_allows(sim: Any, kubectl_bin: Path) -> None:
     assert job["status"]["succeeded"] == 1
     assert job["status"].get("completionTime")
     assert "configmap/metax-pre-delete-configmap" in job_output(sim, job)
-    users = {entry.user for entry in sim.audit if "/namespaces/jobs/configmaps" in entry.path and entry.verb == "list"}
+    users = {
+        entry.user
+        for entry in sim.audit
+        if "/namespaces/jobs/configmaps" in entry.path and entry.verb == "list"
+    }
     assert users == {SERVICE_ACCOUNT}

@@ -43,7 +43,16 @@ def helm(request: pytest.FixtureRequest) -> Path:
 
 
 def install(helm: Path, env: Dict[str, str], *settings: str, wait: bool = True) -> Any:
-    args = ["install", RELEASE, str(CHART), "-n", NAMESPACE, "--create-namespace", "--timeout", "60s"]
+    args = [
+        "install",
+        RELEASE,
+        str(CHART),
+        "-n",
+        NAMESPACE,
+        "--create-namespace",
+        "--timeout",
+        "60s",
+    ]
     if wait:
         args.append("--wait")
     for setting in settings:
@@ -52,7 +61,10 @@ def install(helm: Path, env: Dict[str, str], *settings: str, wait: bool = True) 
 
 
 def cluster_operator(sim: Any) -> Dict[str, Any]:
-    found: Dict[str, Any] = sim.get("gpu.metax-tech.com/v1alpha1", "ClusterOperator", NAMESPACE, "cluster-operator") or {}
+    found: Dict[str, Any] = (
+        sim.get("gpu.metax-tech.com/v1alpha1", "ClusterOperator", NAMESPACE, "cluster-operator")
+        or {}
+    )
     return found
 
 
@@ -63,18 +75,34 @@ def webhook_configuration(sim: Any) -> Any:
 def installed_and_finalized(sim: Any, helm: Path, *settings: str) -> None:
     result = install(helm, sim.env(), *settings)
     assert result.returncode == 0, result.stderr
-    eventually(lambda: "gpu.metax-tech.com" in (cluster_operator(sim).get("metadata", {}).get("finalizers") or []), what="finalizer added by the operator")
-    eventually(lambda: webhook_configuration(sim), what="webhook configuration created by the operator")
+    eventually(
+        lambda: (
+            "gpu.metax-tech.com"
+            in (cluster_operator(sim).get("metadata", {}).get("finalizers") or [])
+        ),
+        what="finalizer added by the operator",
+    )
+    eventually(
+        lambda: webhook_configuration(sim), what="webhook configuration created by the operator"
+    )
 
 
-def test_uninstall_without_operator_leaves_stuck_state(kubesim_factory: Any, helm: Path, kubectl_bin: Path) -> None:
+def test_uninstall_without_operator_leaves_stuck_state(
+    kubesim_factory: Any, helm: Path, kubectl_bin: Path
+) -> None:
     sim = kubesim_factory(actors=("operator", "workloads"))
     env = sim.env()
     installed_and_finalized(sim, helm, "finalizeDelay=600")
 
     uninstalled = run_tool(helm, "uninstall", RELEASE, "-n", NAMESPACE, env=env)
     assert uninstalled.returncode == 0, uninstalled.stderr
-    stuck = eventually(lambda: cluster_operator(sim).get("metadata", {}).get("deletionTimestamp") and cluster_operator(sim), what="ClusterOperator marked for deletion")
+    stuck = eventually(
+        lambda: (
+            cluster_operator(sim).get("metadata", {}).get("deletionTimestamp")
+            and cluster_operator(sim)
+        ),
+        what="ClusterOperator marked for deletion",
+    )
     assert stuck["metadata"]["finalizers"] == ["gpu.metax-tech.com"]
     assert sim.get("apps/v1", "Deployment", NAMESPACE, f"{RELEASE}-metax-operator") is None
     assert webhook_configuration(sim) is not None
@@ -86,7 +114,19 @@ def test_uninstall_without_operator_leaves_stuck_state(kubesim_factory: Any, hel
         # passes and the first change to the stuck ClusterOperator fails instead.
         assert reinstall.returncode == 0, reinstall.stderr
         assert cluster_operator(sim)["metadata"]["uid"] == stuck["metadata"]["uid"]
-        rejected = run_tool(helm, "upgrade", RELEASE, str(CHART), "-n", NAMESPACE, "--set-string", "podReady=false", "--set-string", "driverVersion=2.33.0.0", env=env)
+        rejected = run_tool(
+            helm,
+            "upgrade",
+            RELEASE,
+            str(CHART),
+            "-n",
+            NAMESPACE,
+            "--set-string",
+            "podReady=false",
+            "--set-string",
+            "driverVersion=2.33.0.0",
+            env=env,
+        )
     else:
         # helm v4 applies every object server-side, the stuck one included.
         rejected = reinstall
@@ -95,22 +135,57 @@ def test_uninstall_without_operator_leaves_stuck_state(kubesim_factory: Any, hel
 
     # The vendor's manual fix: webhook configuration first, then the finalizers.
     run_tool(helm, "uninstall", RELEASE, "-n", NAMESPACE, env=env)
-    deleted = run_tool(kubectl_bin, "delete", "validatingwebhookconfiguration", WEBHOOK, "--ignore-not-found", env=env)
+    deleted = run_tool(
+        kubectl_bin,
+        "delete",
+        "validatingwebhookconfiguration",
+        WEBHOOK,
+        "--ignore-not-found",
+        env=env,
+    )
     assert deleted.returncode == 0, deleted.stderr
     patch = '[{"op": "remove", "path": "/metadata/finalizers"}]'
-    patched = run_tool(kubectl_bin, "patch", "clusteroperator", "cluster-operator", "-n", NAMESPACE, "--type", "json", "-p", patch, env=env)
+    patched = run_tool(
+        kubectl_bin,
+        "patch",
+        "clusteroperator",
+        "cluster-operator",
+        "-n",
+        NAMESPACE,
+        "--type",
+        "json",
+        "-p",
+        patch,
+        env=env,
+    )
     assert patched.returncode == 0, patched.stderr
     eventually(lambda: not cluster_operator(sim), what="stuck ClusterOperator gone")
     installed_and_finalized(sim, helm)
 
 
-def test_deleting_cluster_operator_while_operator_runs(kubesim_factory: Any, helm: Path, kubectl_bin: Path) -> None:
+def test_deleting_cluster_operator_while_operator_runs(
+    kubesim_factory: Any, helm: Path, kubectl_bin: Path
+) -> None:
     sim = kubesim_factory(actors=("operator", "workloads"))
     env = sim.env()
     installed_and_finalized(sim, helm, "finalizeDelay=0.2")
-    deleted = run_tool(kubectl_bin, "delete", "clusteroperator", "cluster-operator", "-n", NAMESPACE, "--timeout=30s", env=env)
+    deleted = run_tool(
+        kubectl_bin,
+        "delete",
+        "clusteroperator",
+        "cluster-operator",
+        "-n",
+        NAMESPACE,
+        "--timeout=30s",
+        env=env,
+    )
     assert deleted.returncode == 0, deleted.stderr
     assert not cluster_operator(sim)
-    eventually(lambda: webhook_configuration(sim) is None, what="webhook configuration removed by the operator")
-    status = json.loads(run_tool(helm, "status", RELEASE, "-n", NAMESPACE, "-o", "json", env=env).stdout)
+    eventually(
+        lambda: webhook_configuration(sim) is None,
+        what="webhook configuration removed by the operator",
+    )
+    status = json.loads(
+        run_tool(helm, "status", RELEASE, "-n", NAMESPACE, "-o", "json", env=env).stdout
+    )
     assert status["info"]["status"] == "deployed"

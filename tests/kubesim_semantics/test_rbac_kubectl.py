@@ -64,49 +64,116 @@ ROBOT = 'User "system:serviceaccount:ops:robot"'
 @pytest.fixture
 def robot(kubesim: Any, kubectl_bin: Path, tmp_path: Path) -> Path:
     apply(kubectl_bin, kubesim.env(), SETUP)
-    return Path(kubesim.write_kubeconfig(tmp_path / "robot.kubeconfig", service_account_user("ops", "robot")))
+    return Path(
+        kubesim.write_kubeconfig(
+            tmp_path / "robot.kubeconfig", service_account_user("ops", "robot")
+        )
+    )
 
 
 def test_can_i_says_yes_for_granted_verb(kubesim: Any, kubectl_bin: Path, robot: Path) -> None:
-    result = run_tool(kubectl_bin, "auth", "can-i", "list", "pods", "-n", "ops", env=kubesim.env(), kubeconfig=robot)
+    result = run_tool(
+        kubectl_bin,
+        "auth",
+        "can-i",
+        "list",
+        "pods",
+        "-n",
+        "ops",
+        env=kubesim.env(),
+        kubeconfig=robot,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "yes"
 
 
 def test_can_i_says_no_for_other_verb(kubesim: Any, kubectl_bin: Path, robot: Path) -> None:
-    result = run_tool(kubectl_bin, "auth", "can-i", "delete", "pods", "-n", "ops", env=kubesim.env(), kubeconfig=robot)
+    result = run_tool(
+        kubectl_bin,
+        "auth",
+        "can-i",
+        "delete",
+        "pods",
+        "-n",
+        "ops",
+        env=kubesim.env(),
+        kubeconfig=robot,
+    )
     assert result.returncode == 1, result.stderr
     assert result.stdout.strip() == "no"
 
 
 def test_can_i_honours_resource_names(kubesim: Any, kubectl_bin: Path, robot: Path) -> None:
-    allowed = run_tool(kubectl_bin, "auth", "can-i", "get", "configmaps/settings", "-n", "ops", env=kubesim.env(), kubeconfig=robot)
-    denied = run_tool(kubectl_bin, "auth", "can-i", "get", "configmaps/other", "-n", "ops", env=kubesim.env(), kubeconfig=robot)
+    allowed = run_tool(
+        kubectl_bin,
+        "auth",
+        "can-i",
+        "get",
+        "configmaps/settings",
+        "-n",
+        "ops",
+        env=kubesim.env(),
+        kubeconfig=robot,
+    )
+    denied = run_tool(
+        kubectl_bin,
+        "auth",
+        "can-i",
+        "get",
+        "configmaps/other",
+        "-n",
+        "ops",
+        env=kubesim.env(),
+        kubeconfig=robot,
+    )
     assert allowed.stdout.strip() == "yes", allowed.stderr
     assert denied.stdout.strip() == "no", denied.stderr
 
 
 def test_named_get_allowed_by_resource_names(kubesim: Any, kubectl_bin: Path, robot: Path) -> None:
-    result = run_tool(kubectl_bin, "get", "configmap", "settings", "-n", "ops", "-o", "jsonpath={.data.mode}", env=kubesim.env(), kubeconfig=robot)
+    result = run_tool(
+        kubectl_bin,
+        "get",
+        "configmap",
+        "settings",
+        "-n",
+        "ops",
+        "-o",
+        "jsonpath={.data.mode}",
+        env=kubesim.env(),
+        kubeconfig=robot,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout == "strict"
 
 
-def test_plain_list_forbidden_with_real_message(kubesim: Any, kubectl_bin: Path, robot: Path) -> None:
-    result = run_tool(kubectl_bin, "get", "configmaps", "-n", "ops", env=kubesim.env(), kubeconfig=robot)
+def test_plain_list_forbidden_with_real_message(
+    kubesim: Any, kubectl_bin: Path, robot: Path
+) -> None:
+    result = run_tool(
+        kubectl_bin, "get", "configmaps", "-n", "ops", env=kubesim.env(), kubeconfig=robot
+    )
     assert result.returncode == 1
     expected = f'Error from server (Forbidden): configmaps is forbidden: {ROBOT} cannot list resource "configmaps" in API group "" in the namespace "ops"'
     assert expected in result.stderr
 
 
 def test_named_get_of_other_object_forbidden(kubesim: Any, kubectl_bin: Path, robot: Path) -> None:
-    result = run_tool(kubectl_bin, "get", "configmap", "other", "-n", "ops", env=kubesim.env(), kubeconfig=robot)
-    assert f'configmaps "other" is forbidden: {ROBOT} cannot get resource "configmaps" in API group "" in the namespace "ops"' in result.stderr
+    result = run_tool(
+        kubectl_bin, "get", "configmap", "other", "-n", "ops", env=kubesim.env(), kubeconfig=robot
+    )
+    assert (
+        f'configmaps "other" is forbidden: {ROBOT} cannot get resource "configmaps" in API group "" in the namespace "ops"'
+        in result.stderr
+    )
 
 
 def test_cluster_scope_forbidden_message(kubesim: Any, kubectl_bin: Path, robot: Path) -> None:
     result = run_tool(kubectl_bin, "get", "nodes", env=kubesim.env(), kubeconfig=robot)
-    assert f'nodes is forbidden: {ROBOT} cannot list resource "nodes" in API group "" at the cluster scope' in result.stderr
+    assert (
+        f'nodes is forbidden: {ROBOT} cannot list resource "nodes" in API group "" at the cluster scope'
+        in result.stderr
+    )
 
 
 def test_wait_for_delete_uses_field_selector(kubesim: Any, kubectl_bin: Path, robot: Path) -> None:
@@ -118,7 +185,17 @@ def test_wait_for_delete_uses_field_selector(kubesim: Any, kubectl_bin: Path, ro
 
     deleter = threading.Thread(target=delete_later)
     deleter.start()
-    result = run_tool(kubectl_bin, "wait", "--for=delete", "configmap/settings", "-n", "ops", "--timeout=15s", env=kubesim.env(), kubeconfig=robot)
+    result = run_tool(
+        kubectl_bin,
+        "wait",
+        "--for=delete",
+        "configmap/settings",
+        "-n",
+        "ops",
+        "--timeout=15s",
+        env=kubesim.env(),
+        kubeconfig=robot,
+    )
     deleter.join()
     assert result.returncode == 0, result.stderr
     assert "forbidden" not in result.stderr

@@ -27,28 +27,109 @@ ALICE = UserInfo("alice", ("developers",))
 ROBOT = service_account_user("ops", "robot")
 
 
-def request(user: UserInfo, verb: str, resource: ResourceInfo, *, namespace: str = "ops", name: str = "", subresource: str = "", path: str = "") -> RequestAttributes:
-    return RequestAttributes(user=user, verb=verb, resource=resource, namespace=namespace if resource.namespaced else "", name=name, subresource=subresource, path=path)
+def request(
+    user: UserInfo,
+    verb: str,
+    resource: ResourceInfo,
+    *,
+    namespace: str = "ops",
+    name: str = "",
+    subresource: str = "",
+    path: str = "",
+) -> RequestAttributes:
+    return RequestAttributes(
+        user=user,
+        verb=verb,
+        resource=resource,
+        namespace=namespace if resource.namespaced else "",
+        name=name,
+        subresource=subresource,
+        path=path,
+    )
 
 
 @pytest.fixture
 def authorizer() -> RbacAuthorizer:
     cluster = FakeCluster()
-    cluster.create(role("pod-reader", "ops", [{"apiGroups": [""], "resources": ["pods", "pods/log"], "verbs": ["get", "list"]}]))
-    cluster.create(role("one-map", "ops", [{"apiGroups": [""], "resources": ["configmaps"], "resourceNames": ["settings"], "verbs": ["get", "list", "watch", "update"]}]))
-    cluster.create(binding("alice-pods", "ops", "Role", "pod-reader", [{"kind": "User", "name": "alice"}]))
-    cluster.create(binding("robot-map", "ops", "Role", "one-map", [{"kind": "ServiceAccount", "name": "robot", "namespace": "ops"}]))
-    cluster.create(cluster_role("status-writer", [{"apiGroups": ["*"], "resources": ["*/status"], "verbs": ["update", "patch"]}]))
-    cluster.create(binding("devs-status", "", "ClusterRole", "status-writer", [{"kind": "Group", "name": "developers"}]))
+    cluster.create(
+        role(
+            "pod-reader",
+            "ops",
+            [{"apiGroups": [""], "resources": ["pods", "pods/log"], "verbs": ["get", "list"]}],
+        )
+    )
+    cluster.create(
+        role(
+            "one-map",
+            "ops",
+            [
+                {
+                    "apiGroups": [""],
+                    "resources": ["configmaps"],
+                    "resourceNames": ["settings"],
+                    "verbs": ["get", "list", "watch", "update"],
+                }
+            ],
+        )
+    )
+    cluster.create(
+        binding("alice-pods", "ops", "Role", "pod-reader", [{"kind": "User", "name": "alice"}])
+    )
+    cluster.create(
+        binding(
+            "robot-map",
+            "ops",
+            "Role",
+            "one-map",
+            [{"kind": "ServiceAccount", "name": "robot", "namespace": "ops"}],
+        )
+    )
+    cluster.create(
+        cluster_role(
+            "status-writer",
+            [{"apiGroups": ["*"], "resources": ["*/status"], "verbs": ["update", "patch"]}],
+        )
+    )
+    cluster.create(
+        binding(
+            "devs-status",
+            "",
+            "ClusterRole",
+            "status-writer",
+            [{"kind": "Group", "name": "developers"}],
+        )
+    )
     cluster.create(cluster_role("aggregate", [], labels={}))
-    aggregate = cluster.get(cluster.resource_named("rbac.authorization.k8s.io", "clusterroles"), "", "aggregate")
+    aggregate = cluster.get(
+        cluster.resource_named("rbac.authorization.k8s.io", "clusterroles"), "", "aggregate"
+    )
     assert aggregate is not None
-    aggregate["aggregationRule"] = {"clusterRoleSelectors": [{"matchLabels": {"rbac.example/aggregate": "true"}}]}
+    aggregate["aggregationRule"] = {
+        "clusterRoleSelectors": [{"matchLabels": {"rbac.example/aggregate": "true"}}]
+    }
     cluster.update(aggregate)
-    cluster.create(cluster_role("node-viewer", [{"apiGroups": [""], "resources": ["nodes"], "verbs": ["*"]}], labels={"rbac.example/aggregate": "true"}))
-    cluster.create(binding("robot-aggregate", "", "ClusterRole", "aggregate", [{"kind": "ServiceAccount", "name": "robot", "namespace": "ops"}]))
-    cluster.create(cluster_role("metrics", [{"nonResourceURLs": ["/metrics", "/debug/*"], "verbs": ["get"]}]))
-    cluster.create(binding("alice-metrics", "", "ClusterRole", "metrics", [{"kind": "User", "name": "alice"}]))
+    cluster.create(
+        cluster_role(
+            "node-viewer",
+            [{"apiGroups": [""], "resources": ["nodes"], "verbs": ["*"]}],
+            labels={"rbac.example/aggregate": "true"},
+        )
+    )
+    cluster.create(
+        binding(
+            "robot-aggregate",
+            "",
+            "ClusterRole",
+            "aggregate",
+            [{"kind": "ServiceAccount", "name": "robot", "namespace": "ops"}],
+        )
+    )
+    cluster.create(
+        cluster_role("metrics", [{"nonResourceURLs": ["/metrics", "/debug/*"], "verbs": ["get"]}])
+    )
+    cluster.create(
+        binding("alice-metrics", "", "ClusterRole", "metrics", [{"kind": "User", "name": "alice"}])
+    )
     plugin = RbacAuthorizer()
     plugin.start(cluster)
     return plugin
@@ -69,7 +150,9 @@ def test_subresource_needs_its_own_rule(authorizer: RbacAuthorizer) -> None:
 
 
 def test_star_status_matches_any_status(authorizer: RbacAuthorizer) -> None:
-    assert authorizer.authorize(request(ALICE, "patch", DEPLOYMENTS, name="d", subresource="status"))[0]
+    assert authorizer.authorize(
+        request(ALICE, "patch", DEPLOYMENTS, name="d", subresource="status")
+    )[0]
     assert not authorizer.authorize(request(ALICE, "patch", DEPLOYMENTS, name="d"))[0]
 
 
@@ -104,7 +187,9 @@ def test_non_resource_urls_with_wildcard(authorizer: RbacAuthorizer) -> None:
 
 def test_discovery_allowed_for_any_user(authorizer: RbacAuthorizer) -> None:
     stranger = UserInfo("stranger")
-    assert authorizer.authorize(RequestAttributes(user=stranger, verb="get", resource=None, path="/apis/apps/v1"))[0]
+    assert authorizer.authorize(
+        RequestAttributes(user=stranger, verb="get", resource=None, path="/apis/apps/v1")
+    )[0]
     assert not authorizer.authorize(request(stranger, "list", PODS))[0]
 
 
@@ -121,16 +206,32 @@ def test_forbidden_message_namespaced() -> None:
 
 def test_forbidden_message_cluster_scope() -> None:
     attributes = request(ALICE, "list", NODES)
-    assert forbidden_message(attributes) == 'nodes is forbidden: User "alice" cannot list resource "nodes" in API group "" at the cluster scope'
+    assert (
+        forbidden_message(attributes)
+        == 'nodes is forbidden: User "alice" cannot list resource "nodes" in API group "" at the cluster scope'
+    )
 
 
 def test_forbidden_message_subresource() -> None:
     attributes = request(ALICE, "get", PODS, name="p", subresource="exec")
-    assert forbidden_message(attributes).endswith('cannot get resource "pods/exec" in API group "" in the namespace "ops"')
+    assert forbidden_message(attributes).endswith(
+        'cannot get resource "pods/exec" in API group "" in the namespace "ops"'
+    )
 
 
 def test_review_answers_allowed(authorizer: RbacAuthorizer) -> None:
-    body = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview", "spec": {"resourceAttributes": {"namespace": "ops", "verb": "get", "resource": "configmaps", "name": "settings"}}}
+    body = {
+        "apiVersion": "authorization.k8s.io/v1",
+        "kind": "SelfSubjectAccessReview",
+        "spec": {
+            "resourceAttributes": {
+                "namespace": "ops",
+                "verb": "get",
+                "resource": "configmaps",
+                "name": "settings",
+            }
+        },
+    }
     caller = RequestAttributes(user=ROBOT, verb="create", resource=None)
     assert authorizer.review(caller, body)["status"]["allowed"] is True
     body["spec"]["resourceAttributes"]["name"] = "other"

@@ -74,9 +74,22 @@ metadata: {name: settings, namespace: apps}
 """
 
 
-def guard(kubectl: Path, env: Any, *, policy: str = "Fail", operations: str = "CREATE", groups: str = "", resources: str = "configmaps") -> None:
+def guard(
+    kubectl: Path,
+    env: Any,
+    *,
+    policy: str = "Fail",
+    operations: str = "CREATE",
+    groups: str = "",
+    resources: str = "configmaps",
+) -> None:
     apply(kubectl, env, NAMESPACES)
-    apply(kubectl, env, CONFIGURATION % {"policy": policy, "operations": operations, "groups": groups, "resources": resources})
+    apply(
+        kubectl,
+        env,
+        CONFIGURATION
+        % {"policy": policy, "operations": operations, "groups": groups, "resources": resources},
+    )
 
 
 def create_config_map(kubectl: Path, env: Any) -> Any:
@@ -122,10 +135,20 @@ def test_live_webhook_lets_create_pass(kubesim: Any, kubectl_bin: Path) -> None:
 def test_denying_webhook_blocks_with_its_message(kubesim: Any, kubectl_bin: Path) -> None:
     env = kubesim.env()
     guard(kubectl_bin, env)
-    apply(kubectl_bin, env, SERVICE % {"annotations": 'kubesim.io/webhook-response: deny, kubesim.io/webhook-message: "frozen for upgrade"'})
+    apply(
+        kubectl_bin,
+        env,
+        SERVICE
+        % {
+            "annotations": 'kubesim.io/webhook-response: deny, kubesim.io/webhook-message: "frozen for upgrade"'
+        },
+    )
     apply(kubectl_bin, env, ENDPOINTS)
     result = create_config_map(kubectl_bin, env)
-    assert 'admission webhook "cm.guard.example.com" denied the request: frozen for upgrade' in result.stderr
+    assert (
+        'admission webhook "cm.guard.example.com" denied the request: frozen for upgrade'
+        in result.stderr
+    )
 
 
 def test_timing_out_webhook_blocks_create(kubesim: Any, kubectl_bin: Path) -> None:
@@ -134,7 +157,10 @@ def test_timing_out_webhook_blocks_create(kubesim: Any, kubectl_bin: Path) -> No
     apply(kubectl_bin, env, SERVICE % {"annotations": "kubesim.io/webhook-response: timeout"})
     apply(kubectl_bin, env, ENDPOINTS)
     result = create_config_map(kubectl_bin, env)
-    assert 'Post "https://guard.hooks.svc:443/validate?timeout=10s": context deadline exceeded' in result.stderr
+    assert (
+        'Post "https://guard.hooks.svc:443/validate?timeout=10s": context deadline exceeded'
+        in result.stderr
+    )
 
 
 def test_configuration_deletable_while_blocking(kubesim: Any, kubectl_bin: Path) -> None:

@@ -131,11 +131,27 @@ def status_of(sim: Any, api_version: str, kind: str, name: str) -> Dict[str, Any
 
 
 def test_wait_returns_once_workloads_ready(sim: Any, helm: Path, chart: Path) -> None:
-    result = run_tool(helm, "install", "stack", str(chart), "-n", "default", *wait_flags(helm), "--wait-for-jobs", "--timeout", "90s", env=sim.env())
+    result = run_tool(
+        helm,
+        "install",
+        "stack",
+        str(chart),
+        "-n",
+        "default",
+        *wait_flags(helm),
+        "--wait-for-jobs",
+        "--timeout",
+        "90s",
+        env=sim.env(),
+    )
     assert result.returncode == 0, result.stderr
 
     deployment = status_of(sim, "apps/v1", "Deployment", "scheduler")
-    assert (deployment["readyReplicas"], deployment["availableReplicas"], deployment["updatedReplicas"]) == (2, 2, 2)
+    assert (
+        deployment["readyReplicas"],
+        deployment["availableReplicas"],
+        deployment["updatedReplicas"],
+    ) == (2, 2, 2)
     daemon_set = status_of(sim, "apps/v1", "DaemonSet", "metax-gpu-label")
     assert (daemon_set["desiredNumberScheduled"], daemon_set["numberReady"]) == (2, 2)
     assert status_of(sim, "apps/v1", "StatefulSet", "topo-master")["readyReplicas"] == 1
@@ -146,9 +162,24 @@ def test_wait_returns_once_workloads_ready(sim: Any, helm: Path, chart: Path) ->
 
 
 def test_wait_times_out_on_unready_pods(sim: Any, helm: Path, chart: Path) -> None:
-    result = run_tool(helm, "install", "stack", str(chart), "-n", "default", *wait_flags(helm), "--timeout", "5s", "--set-string", "ready=false", env=sim.env())
+    result = run_tool(
+        helm,
+        "install",
+        "stack",
+        str(chart),
+        "-n",
+        "default",
+        *wait_flags(helm),
+        "--timeout",
+        "5s",
+        "--set-string",
+        "ready=false",
+        env=sim.env(),
+    )
     assert result.returncode == 1
     if helm.parent.name == "helm4":
-        assert "resource Deployment/default/scheduler not ready. status: InProgress" in result.stderr
+        assert (
+            "resource Deployment/default/scheduler not ready. status: InProgress" in result.stderr
+        )
     else:
         assert "INSTALLATION FAILED: context deadline exceeded" in result.stderr

@@ -1,1 +1,1 @@
-"""Background controllers of kubesim: namespace lifecycle, garbage collection, CRD cleanup, actors."""
+"""Background controllers of kubesim: namespaces, garbage collection, CRD cleanup, actors."""

@@ -22,6 +22,7 @@ ignored: completions run one after another.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import os
@@ -180,7 +181,7 @@ class JobRunner(ResyncController):
             ):
                 return
             if outcome == "deadline":
-                self._count(cluster, jobs, namespace, name, succeeded, failed + 1)
+                self._count(cluster, jobs, namespace, name, succeeded=succeeded, failed=failed + 1)
                 self._finish(
                     cluster,
                     jobs,
@@ -195,7 +196,7 @@ class JobRunner(ResyncController):
                 succeeded += 1
             else:
                 failed += 1
-            self._count(cluster, jobs, namespace, name, succeeded, failed)
+            self._count(cluster, jobs, namespace, name, succeeded=succeeded, failed=failed)
             if succeeded >= completions:
                 self._finish(
                     cluster,
@@ -226,6 +227,7 @@ class JobRunner(ResyncController):
         jobs: ResourceInfo,
         namespace: str,
         name: str,
+        *,
         succeeded: int,
         failed: int,
     ) -> None:
@@ -446,10 +448,8 @@ class JobRunner(ResyncController):
 
 def kill_group(process: subprocess.Popen) -> None:
     """Kill a command started with start_new_session and everything it started."""
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def _mark_started(edited: Object) -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from tests.kubesim.contract import Cluster, Object, ResourceInfo
 from tests.kubesim.controllers.base import (
@@ -148,12 +148,13 @@ class NamespaceController(ResyncController):
                 continue
             for obj in cluster.list(resource, namespace):
                 metadata = obj.get("metadata") or {}
+                left: Optional[Object] = obj
                 if not metadata.get("deletionTimestamp"):
                     delete_quietly(cluster, resource, namespace, metadata.get("name", ""))
-                    if cluster.get(resource, namespace, metadata.get("name", "")) is None:
-                        continue
-                    obj = cluster.get(resource, namespace, metadata.get("name", "")) or obj
+                    left = cluster.get(resource, namespace, metadata.get("name", ""))
+                if left is None:
+                    continue
                 remaining[qualified(resource)] += 1
-                for finalizer in (obj.get("metadata") or {}).get("finalizers") or []:
+                for finalizer in (left.get("metadata") or {}).get("finalizers") or []:
                     finalizers[finalizer] += 1
         return remaining, finalizers

@@ -149,7 +149,7 @@ class OperatorStandIn(ResyncController):
                         pending.append(left)
         if pending:
             # Come back when the earliest delay is over, not only at the next event.
-            self.period = max(min(min(pending), 0.5), 0.05)
+            self.period = max(min(*pending, 0.5), 0.05)
         else:
             self.period = 0.5
 

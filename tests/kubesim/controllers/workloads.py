@@ -22,6 +22,7 @@ ones are scaled to zero in the same pass.
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 import logging
@@ -202,44 +203,12 @@ class WorkloadController(ResyncController):
             ) == ready:
                 continue
 
-            def start(edited: Object) -> bool:
-                status = edited.setdefault("status", {})
-                node = edited.get("spec", {}).get("nodeName") or (nodes[0] if nodes else "")
-                status.update(
-                    {
-                        "phase": "Running",
-                        "podIP": pod_ip(edited["metadata"].get("uid", edited["metadata"]["name"])),
-                        "hostIP": "192.0.2.10" if node else "",
-                        "startTime": status.get("startTime") or now_rfc3339(),
-                    }
-                )
-                value = "True" if ready else "False"
-                for condition_type in ("PodScheduled", "Initialized"):
-                    set_condition(status, condition_type, "True", reason="")
-                for condition_type in ("ContainersReady", "Ready"):
-                    set_condition(
-                        status, condition_type, value, reason="" if ready else "ContainersNotReady"
-                    )
-                containers = edited.get("spec", {}).get("containers") or []
-                status["containerStatuses"] = [
-                    {
-                        "name": c.get("name", ""),
-                        "image": c.get("image", ""),
-                        "ready": ready,
-                        "started": True,
-                        "restartCount": 0,
-                        "state": {"running": {"startedAt": status["startTime"]}},
-                    }
-                    for c in containers
-                ]
-                return True
-
             update_with_retry(
                 cluster,
                 self.pods,
                 metadata.get("namespace", ""),
                 metadata["name"],
-                start,
+                functools.partial(start_pod, ready=ready, nodes=nodes),
                 status=True,
             )
 
@@ -287,7 +256,7 @@ class WorkloadController(ResyncController):
                 if error.code != 409:
                     raise
                 return
-        for replica_set in owned + [new_set]:
+        for replica_set in [*owned, new_set]:
             target = wanted if replica_set["metadata"]["name"] == new_name else 0
             if replicas_of(replica_set) != target:
                 update_with_retry(
@@ -627,6 +596,38 @@ class WorkloadController(ResyncController):
                 return True
 
             update_with_retry(cluster, slices, namespace, name, write)
+
+
+def start_pod(edited: Object, *, ready: bool, nodes: List[str]) -> bool:
+    """Mark a Pod scheduled and running, Ready unless ready is False."""
+    status = edited.setdefault("status", {})
+    node = edited.get("spec", {}).get("nodeName") or (nodes[0] if nodes else "")
+    status.update(
+        {
+            "phase": "Running",
+            "podIP": pod_ip(edited["metadata"].get("uid", edited["metadata"]["name"])),
+            "hostIP": "192.0.2.10" if node else "",
+            "startTime": status.get("startTime") or now_rfc3339(),
+        }
+    )
+    value = "True" if ready else "False"
+    for condition_type in ("PodScheduled", "Initialized"):
+        set_condition(status, condition_type, "True", reason="")
+    for condition_type in ("ContainersReady", "Ready"):
+        set_condition(status, condition_type, value, reason="" if ready else "ContainersNotReady")
+    containers = edited.get("spec", {}).get("containers") or []
+    status["containerStatuses"] = [
+        {
+            "name": c.get("name", ""),
+            "image": c.get("image", ""),
+            "ready": ready,
+            "started": True,
+            "restartCount": 0,
+            "state": {"running": {"startedAt": status["startTime"]}},
+        }
+        for c in containers
+    ]
+    return True
 
 
 def _set_replicas(edited: Object, replicas: int) -> bool:

@@ -40,12 +40,15 @@ def namespace(name: str, *, terminating: bool = False) -> Raw:
         raw["metadata"]["deletionTimestamp"] = STAMP
         raw["status"] = {
             "phase": "Terminating",
-            "conditions": [{
-                "type": "NamespaceFinalizersRemaining", "status": "True",
-                "reason": "SomeFinalizersRemain",
-                "message": "Some content in the namespace has finalizers remaining: "
-                           "gpu.metax-tech.com in 1 resource instances",
-            }],
+            "conditions": [
+                {
+                    "type": "NamespaceFinalizersRemaining",
+                    "status": "True",
+                    "reason": "SomeFinalizersRemain",
+                    "message": "Some content in the namespace has finalizers remaining: "
+                    "gpu.metax-tech.com in 1 resource instances",
+                }
+            ],
         }
     return raw
 
@@ -55,7 +58,8 @@ def crd(plural: str = "clusteroperators", kind: str = "ClusterOperator") -> Raw:
         "kind": "CustomResourceDefinition",
         "metadata": metadata(f"{plural}.{GROUP}"),
         "spec": {
-            "group": GROUP, "scope": "Namespaced",
+            "group": GROUP,
+            "scope": "Namespaced",
             "names": {"plural": plural, "kind": kind},
             "versions": [{"name": "v1alpha1", "served": True, "storage": True}],
         },
@@ -63,8 +67,11 @@ def crd(plural: str = "clusteroperators", kind: str = "ClusterOperator") -> Raw:
 
 
 def cluster_operator(
-    name: str = "cluster-operator", namespace: str = "metax-operator", *,
-    deleting: bool = True, finalizers: Optional[List[str]] = None,
+    name: str = "cluster-operator",
+    namespace: str = "metax-operator",
+    *,
+    deleting: bool = True,
+    finalizers: Optional[List[str]] = None,
     release: str = "metax-operator-1743500897",
 ) -> Raw:
     meta = metadata(name, namespace, **helm_owned(release, namespace))
@@ -75,10 +82,14 @@ def cluster_operator(
 
 
 def webhook_configuration(
-    name: str = "upgrade-validating-webhook-configuration", *,
-    service: str = "upgrade-webhook-service", service_namespace: str = "metax-operator",
-    groups: Optional[List[str]] = None, release: Optional[str] = "metax-operator-1743500897",
-    release_namespace: str = "metax-operator", kind: str = "ValidatingWebhookConfiguration",
+    name: str = "upgrade-validating-webhook-configuration",
+    *,
+    service: str = "upgrade-webhook-service",
+    service_namespace: str = "metax-operator",
+    groups: Optional[List[str]] = None,
+    release: Optional[str] = "metax-operator-1743500897",
+    release_namespace: str = "metax-operator",
+    kind: str = "ValidatingWebhookConfiguration",
 ) -> Raw:
     meta = metadata(name)
     if release:
@@ -86,13 +97,20 @@ def webhook_configuration(
     return {
         "kind": kind,
         "metadata": meta,
-        "webhooks": [{
-            "name": f"v{name}.example.com",
-            "clientConfig": {"service": {"name": service, "namespace": service_namespace}},
-            "rules": [{"apiGroups": [GROUP] if groups is None else groups,
-                       "apiVersions": ["*"], "resources": ["*"],
-                       "operations": ["CREATE", "UPDATE"]}],
-        }],
+        "webhooks": [
+            {
+                "name": f"v{name}.example.com",
+                "clientConfig": {"service": {"name": service, "namespace": service_namespace}},
+                "rules": [
+                    {
+                        "apiGroups": [GROUP] if groups is None else groups,
+                        "apiVersions": ["*"],
+                        "resources": ["*"],
+                        "operations": ["CREATE", "UPDATE"],
+                    }
+                ],
+            }
+        ],
     }
 
 
@@ -103,18 +121,24 @@ def service(name: str, namespace: str, *, release: Optional[str] = None) -> Raw:
 
 def endpoints(name: str, namespace: str, *, ready: int) -> Raw:
     addresses = [{"ip": f"127.0.0.{index + 1}"} for index in range(ready)]
-    return {"kind": "Endpoints", "metadata": metadata(name, namespace),
-            "subsets": [{"addresses": addresses}] if addresses else []}
+    return {
+        "kind": "Endpoints",
+        "metadata": metadata(name, namespace),
+        "subsets": [{"addresses": addresses}] if addresses else [],
+    }
 
 
 def operator_deployment(
-    name: str = "metax-operator-1743500897-metax-operator", namespace: str = "metax-operator",
-    *, ready: int = 1,
+    name: str = "metax-operator-1743500897-metax-operator",
+    namespace: str = "metax-operator",
+    *,
+    ready: int = 1,
 ) -> Raw:
     return {
         "kind": "Deployment",
-        "metadata": metadata(name, namespace,
-                             labels={"app.kubernetes.io/component": "metax-operator"}),
+        "metadata": metadata(
+            name, namespace, labels={"app.kubernetes.io/component": "metax-operator"}
+        ),
         "spec": {"replicas": 1, "template": {"spec": {"containers": [{"image": "op:1"}]}}},
         "status": {"readyReplicas": ready, "availableReplicas": ready},
     }
@@ -124,10 +148,16 @@ def gpu_pod(name: str, namespace: str, *, phase: str = "Running") -> Raw:
     return {
         "kind": "Pod",
         "metadata": metadata(name, namespace),
-        "spec": {"nodeName": "gpu-node-1", "containers": [{
-            "name": "train", "image": "train:1",
-            "resources": {"limits": {"metax-tech.com/gpu": "1", "cpu": "2"}},
-        }]},
+        "spec": {
+            "nodeName": "gpu-node-1",
+            "containers": [
+                {
+                    "name": "train",
+                    "image": "train:1",
+                    "resources": {"limits": {"metax-tech.com/gpu": "1", "cpu": "2"}},
+                }
+            ],
+        },
         "status": {"phase": phase},
     }
 
@@ -135,9 +165,16 @@ def gpu_pod(name: str, namespace: str, *, phase: str = "Running") -> Raw:
 def helm_release_secret(release: str, namespace: str, *, version: int, status: str) -> Raw:
     return {
         "kind": "Secret",
-        "metadata": metadata(f"sh.helm.release.v1.{release}.v{version}", namespace, labels={
-            "owner": "helm", "name": release, "status": status, "version": str(version),
-        }),
+        "metadata": metadata(
+            f"sh.helm.release.v1.{release}.v{version}",
+            namespace,
+            labels={
+                "owner": "helm",
+                "name": release,
+                "status": status,
+                "version": str(version),
+            },
+        ),
         "data": {"release": "SGVsbSBwYXlsb2Fk"},
     }
 
@@ -181,6 +218,7 @@ def faq_state() -> List[Raw]:
         crd(),
         cluster_operator(),
         webhook_configuration(),
-        helm_release_secret("metax-operator-1743500897", "metax-operator", version=1,
-                            status="uninstalling"),
+        helm_release_secret(
+            "metax-operator-1743500897", "metax-operator", version=1, status="uninstalling"
+        ),
     ]

@@ -65,26 +65,38 @@ def test_webhook_owned_and_dangling_in_faq_state() -> None:
 
 
 def test_webhook_live_with_ready_endpoints() -> None:
-    snap = b.build(*b.faq_state(), b.service("upgrade-webhook-service", "metax-operator"),
-                   b.endpoints("upgrade-webhook-service", "metax-operator", ready=1))
+    snap = b.build(
+        *b.faq_state(),
+        b.service("upgrade-webhook-service", "metax-operator"),
+        b.endpoints("upgrade-webhook-service", "metax-operator", ready=1),
+    )
     verdict = webhooks.operator_webhooks(snap, install.locate(snap))[0]
     assert verdict["state"] == webhooks.LIVE
     assert verdict["problems"] == []
 
 
 def test_webhook_without_ready_endpoints_dangles() -> None:
-    snap = b.build(*b.faq_state(), b.service("upgrade-webhook-service", "metax-operator"),
-                   b.endpoints("upgrade-webhook-service", "metax-operator", ready=0))
+    snap = b.build(
+        *b.faq_state(),
+        b.service("upgrade-webhook-service", "metax-operator"),
+        b.endpoints("upgrade-webhook-service", "metax-operator", ready=0),
+    )
     verdict = webhooks.operator_webhooks(snap, install.locate(snap))[0]
     assert verdict["problems"][0]["problem"] == webhooks.NO_READY_ENDPOINTS
 
 
 def test_foreign_release_webhook_in_same_namespace_not_owned() -> None:
-    foreign = b.webhook_configuration("other-product-webhooks", service="other-svc",
-                                      groups=["apps", GROUP_ALL], release="other-product")
+    foreign = b.webhook_configuration(
+        "other-product-webhooks",
+        service="other-svc",
+        groups=["apps", GROUP_ALL],
+        release="other-product",
+    )
     snap = b.build(*b.faq_state(), foreign)
-    verdicts = {v["config"]["meta"]["name"]: v for v in
-                webhooks.operator_webhooks(snap, install.locate(snap))}
+    verdicts = {
+        v["config"]["meta"]["name"]: v
+        for v in webhooks.operator_webhooks(snap, install.locate(snap))
+    }
     assert verdicts["other-product-webhooks"]["owned"] is False
     assert verdicts["other-product-webhooks"]["evidence"] == ["foreign-release"]
     assert verdicts["upgrade-validating-webhook-configuration"]["owned"] is True
@@ -96,8 +108,11 @@ GROUP_ALL = "*"
 def test_unmarked_webhook_in_namespace_not_owned() -> None:
     bare = b.webhook_configuration("bare-hooks", service="bare-svc", groups=["apps"], release=None)
     snap = b.build(*b.faq_state(), bare)
-    verdict = next(v for v in webhooks.operator_webhooks(snap, install.locate(snap))
-                   if v["config"]["meta"]["name"] == "bare-hooks")
+    verdict = next(
+        v
+        for v in webhooks.operator_webhooks(snap, install.locate(snap))
+        if v["config"]["meta"]["name"] == "bare-hooks"
+    )
     assert verdict["owned"] is False
     assert verdict["state"] == webhooks.DANGLING
 
@@ -105,8 +120,11 @@ def test_unmarked_webhook_in_namespace_not_owned() -> None:
 def test_webhook_owned_by_rules_alone() -> None:
     config = b.webhook_configuration("renamed-hooks", service="gone", release=None)
     snap = b.build(*b.faq_state(), config)
-    verdict = next(v for v in webhooks.operator_webhooks(snap, install.locate(snap))
-                   if v["config"]["meta"]["name"] == "renamed-hooks")
+    verdict = next(
+        v
+        for v in webhooks.operator_webhooks(snap, install.locate(snap))
+        if v["config"]["meta"]["name"] == "renamed-hooks"
+    )
     assert verdict["evidence"] == ["metax-rules"]
     assert verdict["owned"] is True
 
@@ -145,18 +163,30 @@ def test_terminating_namespace_and_its_condition() -> None:
 def test_terminating_crd_found() -> None:
     raw = b.crd()
     raw["metadata"]["deletionTimestamp"] = b.STAMP
-    raw["status"] = {"conditions": [{"type": "Terminating", "status": "True",
-                                     "reason": "InstanceDeletionInProgress", "message": "x"}]}
+    raw["status"] = {
+        "conditions": [
+            {
+                "type": "Terminating",
+                "status": "True",
+                "reason": "InstanceDeletionInProgress",
+                "message": "x",
+            }
+        ]
+    }
     found = stuck.terminating_crds(b.build(raw))
     assert [item["name"] for item in found] == ["clusteroperators.gpu.metax-tech.com"]
     assert found[0]["conditions"][0]["reason"] == "InstanceDeletionInProgress"
 
 
 def test_gpu_pods_exclude_finished() -> None:
-    snap = b.build(b.gpu_pod("train-1", "ml"), b.gpu_pod("done-1", "ml", phase="Succeeded"),
-                   b.gpu_pod("infer-1", "serving", phase="Pending"))
+    snap = b.build(
+        b.gpu_pod("train-1", "ml"),
+        b.gpu_pod("done-1", "ml", phase="Succeeded"),
+        b.gpu_pod("infer-1", "serving", phase="Pending"),
+    )
     assert workloads.by_namespace(workloads.gpu_pods(snap)) == {
-        "ml": ["train-1"], "serving": ["infer-1"]
+        "ml": ["train-1"],
+        "serving": ["infer-1"],
     }
 
 
@@ -168,7 +198,7 @@ def test_snapshot_round_trip_keeps_no_payload() -> None:
 
 
 def test_snapshot_load_rejects_other_files() -> None:
-    with pytest.raises(InvalidInput, match="saved.json"):
+    with pytest.raises(InvalidInput, match=r"saved\.json"):
         snapshot.loads('{"format": 99}', source="saved.json")
     with pytest.raises(InvalidInput, match="pods"):
         snapshot.loads('{"format": 1}', source="saved.json")

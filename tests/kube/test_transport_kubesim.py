@@ -26,8 +26,7 @@ NAMESPACES = RequestTarget("list", "namespaces")
 
 
 def _api(sim: Any, *, timeout: str = "0") -> transport.Api:
-    conn = connection.connect(kubeconfig=str(sim.kubeconfig), context=None,
-                              request_timeout=timeout)
+    conn = connection.connect(kubeconfig=str(sim.kubeconfig), context=None, request_timeout=timeout)
     return transport.Api(conn, sleep=lambda seconds: None)
 
 
@@ -77,7 +76,7 @@ def test_conflict_and_not_found_classes(kubesim: Any) -> None:
 
 def test_request_timeout_raises_timed_out(kubesim: Any) -> None:
     kubesim.faults.add(resource="namespaces", latency=2.0, times=1)
-    with pytest.raises(errors.TimedOut, match="0.5s"):
+    with pytest.raises(errors.TimedOut, match=r"0\.5s"):
         _api(kubesim, timeout="500ms").get("/api/v1/namespaces", target=NAMESPACES)
 
 
@@ -97,12 +96,17 @@ def test_forbidden_list_becomes_gap(kubesim: Any) -> None:
 
 def test_list_follows_continue_tokens(kubesim: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(transport, "PAGE_SIZE", 3)
-    kubesim.load("\n---\n".join(
-        f"apiVersion: v1\nkind: Namespace\nmetadata: {{name: team-{index}}}" for index in range(7)
-    ))
-    names = [item["metadata"]["name"]
-             for page in _api(kubesim).list_pages("/api/v1/namespaces", target=NAMESPACES)
-             for item in page]
+    kubesim.load(
+        "\n---\n".join(
+            f"apiVersion: v1\nkind: Namespace\nmetadata: {{name: team-{index}}}"
+            for index in range(7)
+        )
+    )
+    names = [
+        item["metadata"]["name"]
+        for page in _api(kubesim).list_pages("/api/v1/namespaces", target=NAMESPACES)
+        for item in page
+    ]
     assert sorted(name for name in names if name.startswith("team-")) == [
         f"team-{index}" for index in range(7)
     ]
@@ -119,29 +123,42 @@ def _free_port() -> int:
 
 
 def _kubeconfig(path: Path, *, name: str, server: str, token: str = "none") -> Path:
-    path.write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config", "current-context": name,
-        "clusters": [{"name": name, "cluster": {"server": server,
-                                                 "insecure-skip-tls-verify": True}}],
-        "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
-        "users": [{"name": name, "user": {"token": token}}],
-    }))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "current-context": name,
+                "clusters": [
+                    {"name": name, "cluster": {"server": server, "insecure-skip-tls-verify": True}}
+                ],
+                "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
+                "users": [{"name": name, "user": {"token": token}}],
+            }
+        )
+    )
     return path
 
 
-def test_unreachable_server_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+def test_unreachable_server_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
     server = f"https://127.0.0.1:{_free_port()}"
-    monkeypatch.setenv("KUBECONFIG", str(_kubeconfig(tmp_path / "dead.yaml", name="dead",
-                                                      server=server)))
+    monkeypatch.setenv(
+        "KUBECONFIG", str(_kubeconfig(tmp_path / "dead.yaml", name="dead", server=server))
+    )
     monkeypatch.setenv("LANG", "C")
     monkeypatch.delenv("LC_ALL", raising=False)
     assert cli.run(["unstick", "--dry-run"]) == 1
     assert f"cannot reach the API server at {server}" in capsys.readouterr().err
 
 
-def test_context_from_second_kubeconfig(kubesim: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
-    dead = _kubeconfig(tmp_path / "first.yaml", name="dead",
-                       server=f"https://127.0.0.1:{_free_port()}")
+def test_context_from_second_kubeconfig(
+    kubesim: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    dead = _kubeconfig(
+        tmp_path / "first.yaml", name="dead", server=f"https://127.0.0.1:{_free_port()}"
+    )
     monkeypatch.setenv("KUBECONFIG", f"{dead}:{kubesim.kubeconfig}")
     monkeypatch.setenv("LANG", "C")
     monkeypatch.delenv("LC_ALL", raising=False)

@@ -22,7 +22,8 @@ def stuck_install(
     namespace_state = (
         f'  deletionTimestamp: "{STAMP}"\nspec:\n  finalizers: [kubernetes]\n'
         "status:\n  phase: Terminating"
-        if terminating else "status:\n  phase: Active"
+        if terminating
+        else "status:\n  phase: Active"
     )
     return f"""
 apiVersion: v1

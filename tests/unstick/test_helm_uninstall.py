@@ -26,8 +26,12 @@ CHART = Path(__file__).resolve().parents[1] / "kubesim" / "charts" / "metax-oper
 RELEASE = "metax-operator"
 NAMESPACE = "metax-operator"
 OPERATORS = ("gpu.metax-tech.com/v1alpha1", "ClusterOperator")
-WEBHOOK = ("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration", "",
-           "upgrade-validating-webhook-configuration")
+WEBHOOK = (
+    "admissionregistration.k8s.io/v1",
+    "ValidatingWebhookConfiguration",
+    "",
+    "upgrade-validating-webhook-configuration",
+)
 
 pytestmark = [pytest.mark.helm, pytest.mark.slow]
 
@@ -41,22 +45,46 @@ def helm(request: pytest.FixtureRequest) -> Path:
 def _broken_install(sim: Any, helm: Path, kubectl: Path) -> Dict[str, str]:
     """Install the chart, then leave the operator's objects stuck as the FAQ describes."""
     env = sim.env()
-    installed = run_tool(helm, "install", RELEASE, str(CHART), "-n", NAMESPACE,
-                         "--create-namespace", "--wait", "--timeout", "60s",
-                         "--set-string", "finalizeDelay=600", env=env)
+    installed = run_tool(
+        helm,
+        "install",
+        RELEASE,
+        str(CHART),
+        "-n",
+        NAMESPACE,
+        "--create-namespace",
+        "--wait",
+        "--timeout",
+        "60s",
+        "--set-string",
+        "finalizeDelay=600",
+        env=env,
+    )
     assert installed.returncode == 0, installed.stderr
     eventually(lambda: sim.get(*WEBHOOK), what="webhook configuration created by the operator")
     eventually(
-        lambda: (sim.get(*OPERATORS, NAMESPACE, "cluster-operator") or {})
-        .get("metadata", {}).get("finalizers"),
+        lambda: (
+            (sim.get(*OPERATORS, NAMESPACE, "cluster-operator") or {})
+            .get("metadata", {})
+            .get("finalizers")
+        ),
         what="finalizer added by the operator",
     )
 
-    removed = run_tool(kubectl, "delete", "deployment", f"{RELEASE}-metax-operator",
-                       "-n", NAMESPACE, env=env)
+    removed = run_tool(
+        kubectl, "delete", "deployment", f"{RELEASE}-metax-operator", "-n", NAMESPACE, env=env
+    )
     assert removed.returncode == 0, removed.stderr
-    deleted = run_tool(kubectl, "delete", "clusteroperator", "cluster-operator", "-n", NAMESPACE,
-                       "--wait=false", env=env)
+    deleted = run_tool(
+        kubectl,
+        "delete",
+        "clusteroperator",
+        "cluster-operator",
+        "-n",
+        NAMESPACE,
+        "--wait=false",
+        env=env,
+    )
     assert deleted.returncode == 0, deleted.stderr
     return env
 
@@ -64,8 +92,12 @@ def _broken_install(sim: Any, helm: Path, kubectl: Path) -> Dict[str, str]:
 def _unstick(env: Dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [str(Path(sys.executable).parent / "kubectl-metax"), "unstick", "--yes", *args],
-        cwd=cwd, env=dict(env, LANG="C", LC_ALL=""), capture_output=True, text=True,
-        timeout=300, check=False,
+        cwd=cwd,
+        env=dict(env, LANG="C", LC_ALL=""),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
 
 

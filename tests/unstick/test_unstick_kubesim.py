@@ -17,7 +17,6 @@ Leaves out: helm uninstall (needs a chart installed through helm).
 from __future__ import annotations
 
 import json
-import os
 import stat
 import subprocess
 import sys
@@ -36,12 +35,15 @@ from tests.unstick import states
 
 WEBHOOKS = ("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration")
 OPERATORS = ("gpu.metax-tech.com/v1alpha1", "ClusterOperator")
+WEBHOOK_NAME = "upgrade-validating-webhook-configuration"
 WRITE_VERBS = ("create", "update", "patch", "delete", "deletecollection")
 REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def run_unstick(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: Any) -> Callable[..., Tuple[int, str, str]]:
+def run_unstick(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: Any
+) -> Callable[..., Tuple[int, str, str]]:
     """Return a function that runs the CLI in process against a kubeconfig."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("LC_ALL", raising=False)
@@ -58,12 +60,16 @@ def run_unstick(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: Any) ->
 
 
 def _writes(sim: Any) -> List[Any]:
-    return [entry for entry in sim.audit if entry.verb in WRITE_VERBS
-            and entry.resource != "selfsubjectaccessreviews"]
+    return [
+        entry
+        for entry in sim.audit
+        if entry.verb in WRITE_VERBS and entry.resource != "selfsubjectaccessreviews"
+    ]
 
 
 def _after_fired(rule: Any, change: Callable[[], None]) -> threading.Thread:
     """Run change once the fault rule has fired, while its latency delays the request."""
+
     def wait_then_change() -> None:
         for _attempt in range(3000):
             if rule.fired:
@@ -80,7 +86,10 @@ def test_faq_state_cleaned_and_verified(kubesim_factory: Any, run_unstick: Any) 
     sim = kubesim_factory(state=states.stuck_install())
     code, out, _err = run_unstick(sim.kubeconfig, "--yes")
     assert code == 0
-    assert "verified: ValidatingWebhookConfiguration/upgrade-validating-webhook-configuration gone" in out
+    assert (
+        "verified: ValidatingWebhookConfiguration/upgrade-validating-webhook-configuration gone"
+        in out
+    )
     assert "verified: ClusterOperator/cluster-operator gone" in out
     assert "verified: Namespace/metax-operator gone" in out
     assert sim.get(*WEBHOOKS, "", "upgrade-validating-webhook-configuration") is None
@@ -101,19 +110,33 @@ def test_second_run_has_nothing_to_do(kubesim_factory: Any, run_unstick: Any) ->
 def test_only_planned_objects_written(kubesim_factory: Any, run_unstick: Any) -> None:
     sim = kubesim_factory(state=states.stuck_install() + "---" + states.foreign_webhook())
     assert run_unstick(sim.kubeconfig, "--yes")[0] == 0
-    written = sorted((entry.verb, entry.resource, entry.namespace, entry.name)
-                     for entry in _writes(sim) if entry.user == "kubesim-admin")
+    written = sorted(
+        (entry.verb, entry.resource, entry.namespace, entry.name)
+        for entry in _writes(sim)
+        if entry.user == "kubesim-admin"
+    )
     assert written == [
-        ("delete", "validatingwebhookconfigurations", "", "upgrade-validating-webhook-configuration"),
+        (
+            "delete",
+            "validatingwebhookconfigurations",
+            "",
+            "upgrade-validating-webhook-configuration",
+        ),
         ("patch", "clusteroperators", "metax-operator", "cluster-operator"),
     ]
 
 
 def test_renamed_objects_cleaned(kubesim_factory: Any, run_unstick: Any) -> None:
-    sim = kubesim_factory(state=states.stuck_install(
-        namespace="gpu-system", operator="site-gpu-config", webhook="gpu-op-validating",
-        service="gpu-op-webhook", release="gpu-op", terminating=False,
-    ))
+    sim = kubesim_factory(
+        state=states.stuck_install(
+            namespace="gpu-system",
+            operator="site-gpu-config",
+            webhook="gpu-op-validating",
+            service="gpu-op-webhook",
+            release="gpu-op",
+            terminating=False,
+        )
+    )
     code, out, _err = run_unstick(sim.kubeconfig, "--yes")
     assert code == 0
     assert "namespace gpu-system" in out
@@ -157,8 +180,7 @@ def test_injected_conflict_replanned(kubesim_factory: Any, run_unstick: Any) -> 
 
 def test_concurrent_update_replanned(kubesim_factory: Any, run_unstick: Any) -> None:
     sim = kubesim_factory(state=states.stuck_install())
-    rule = sim.faults.add(method="DELETE", resource="validatingwebhookconfigurations",
-                          latency=1.0)
+    rule = sim.faults.add(method="DELETE", resource="validatingwebhookconfigurations", latency=1.0)
 
     def relabel() -> None:
         config = sim.get(*WEBHOOKS, "", "upgrade-validating-webhook-configuration")
@@ -169,8 +191,11 @@ def test_concurrent_update_replanned(kubesim_factory: Any, run_unstick: Any) -> 
     code, out, _err = run_unstick(sim.kubeconfig, "--yes", "-o", "json")
     thread.join()
     assert code == 0
-    conflicts = [entry for entry in sim.audit
-                 if entry.verb == "delete" and entry.resource == "validatingwebhookconfigurations"]
+    conflicts = [
+        entry
+        for entry in sim.audit
+        if entry.verb == "delete" and entry.resource == "validatingwebhookconfigurations"
+    ]
     assert [entry.code for entry in conflicts] == [409, 200]
     assert json.loads(out)["outcomes"][0]["attempts"] == 2
 
@@ -195,8 +220,11 @@ def test_changed_finalizers_fail_test_and_replan(kubesim_factory: Any, run_unsti
     code, out, _err = run_unstick(sim.kubeconfig, "--yes", "-o", "json")
     thread.join()
     assert code == 0
-    patches = [entry.code for entry in sim.audit
-               if entry.verb == "patch" and entry.resource == "clusteroperators"]
+    patches = [
+        entry.code
+        for entry in sim.audit
+        if entry.verb == "patch" and entry.resource == "clusteroperators"
+    ]
     assert patches == [422, 200]
     outcome = json.loads(out)["outcomes"][1]
     assert outcome["action"]["finalizers"] == ["gpu.metax-tech.com"]
@@ -276,10 +304,13 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: reader-a
 subjects: [{kind: User, name: reader, apiGroup: rbac.authorization.k8s.io}]
 """
     sim = kubesim_factory(state=states.stuck_install() + "---" + reader_rbac)
-    kubeconfig = sim.write_kubeconfig(tmp_path / "reader.yaml", UserInfo("reader", ("system:authenticated",)))
+    kubeconfig = sim.write_kubeconfig(
+        tmp_path / "reader.yaml", UserInfo("reader", ("system:authenticated",))
+    )
     code, _out, err = run_unstick(kubeconfig, "--yes")
     assert code == 2
-    assert "delete validatingwebhookconfigurations.admissionregistration.k8s.io/upgrade-validating-webhook-configuration" in err
+    missing = "delete validatingwebhookconfigurations.admissionregistration.k8s.io/" + WEBHOOK_NAME
+    assert missing in err
     assert "clusteroperators" not in err.split("missing permissions", 1)[1]
     assert _writes(sim) == []
 
@@ -301,44 +332,62 @@ def test_forbidden_kind_becomes_gap(kubesim_factory: Any, run_unstick: Any) -> N
     assert [(gap["kind"], gap["reason"]) for gap in gaps] == [("nodes", "forbidden")]
 
 
-@pytest.mark.parametrize(("lang", "expected"), [
-    ("C", "verified: ClusterOperator/cluster-operator gone"),
-    ("zh_CN.UTF-8", "已验证：ClusterOperator/cluster-operator 已删除"),
-])
-def test_real_cli_in_each_language(kubesim_factory: Any, tmp_path: Path, lang: str, expected: str) -> None:
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("C", "verified: ClusterOperator/cluster-operator gone"),
+        ("zh_CN.UTF-8", "已验证：ClusterOperator/cluster-operator 已删除"),
+    ],
+)
+def test_real_cli_in_each_language(
+    kubesim_factory: Any, tmp_path: Path, lang: str, expected: str
+) -> None:
     sim = kubesim_factory(state=states.stuck_install())
     env = sim.env()
     env.update({"LANG": lang, "LC_ALL": "", "LC_MESSAGES": ""})
     completed = subprocess.run(
         [str(Path(sys.executable).parent / "kubectl-metax"), "unstick", "--yes"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert completed.returncode == 0, completed.stderr
     assert expected in completed.stdout
 
 
 def test_blind_plan_not_called_clean(kubesim: Any, run_unstick: Any) -> None:
-    kubesim.faults.add(method="GET", resource="validatingwebhookconfigurations", code=403,
-                       times=None)
+    kubesim.faults.add(
+        method="GET", resource="validatingwebhookconfigurations", code=403, times=None
+    )
     code, out, err = run_unstick(kubesim.kubeconfig, "--yes")
     assert code == 1
     assert "nothing is stuck" not in out
     assert "could not list validatingwebhookconfigurations" in err
 
 
-@pytest.mark.parametrize(("lang", "prompt", "reply", "expected_code"), [
-    ("C", "Apply these 2 changes? [y/N]", "y", 0),
-    ("zh_CN.UTF-8", "执行这 2 项更改吗？[y/N]", "n", 2),
-])
-def test_terminal_prompt_confirms(
+@pytest.mark.parametrize(
+    ("lang", "prompt", "reply", "expected_code"),
+    [
+        ("C", "Apply these 2 changes? [y/N]", "y", 0),
+        ("zh_CN.UTF-8", "执行这 2 项更改吗？[y/N]", "n", 2),
+    ],
+)
+def test_terminal_prompt_confirms(  # noqa: PLR0917 - parametrized cases
     kubesim_factory: Any, tmp_path: Path, lang: str, prompt: str, reply: str, expected_code: int
 ) -> None:
     sim = kubesim_factory(state=states.stuck_install())
     env = sim.env()
     env.update({"LANG": lang, "LC_ALL": "", "LC_MESSAGES": ""})
     child = pexpect.spawn(
-        str(Path(sys.executable).parent / "kubectl-metax"), ["unstick"],
-        cwd=str(tmp_path), env=env, encoding="utf-8", timeout=60,
+        str(Path(sys.executable).parent / "kubectl-metax"),
+        ["unstick"],
+        cwd=str(tmp_path),
+        env=env,
+        encoding="utf-8",
+        timeout=60,
     )
     child.expect_exact(prompt)
     child.sendline(reply)

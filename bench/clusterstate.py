@@ -1,12 +1,13 @@
 """Generate a large kubesim state: a GPU cluster stuck in a MetaX operator uninstall.
 
 The default scale is 2,000 nodes, 50,000 pods and 500 namespaces. The
-operator namespace holds the MetaX DaemonSets with one pod per node, the
-Helm release Secret in status ``uninstalling``, a ClusterOperator being
-deleted with its finalizer left, and a validating webhook configuration
-whose Service is gone: the state ``doctor`` diagnoses and ``unstick``
-plans a cleanup for. Every other namespace runs ordinary Deployments and a
-finished GPU training Job, so no GPU workload is running.
+operator namespace contains the MetaX DaemonSets with one pod per node and
+the Helm release Secret in status ``uninstalling``. A ClusterOperator is
+being deleted with its finalizer left, and a validating webhook
+configuration points at a Service that is gone. This is the state that
+``doctor`` diagnoses and ``unstick`` plans a cleanup for. Every other
+namespace runs ordinary Deployments and a finished GPU training Job, so no
+GPU workload is running.
 
 Documents are written as JSON, which is YAML too and much faster to write.
 """
@@ -14,18 +15,14 @@ Documents are written as JSON, which is YAML too and much faster to write.
 from __future__ import annotations
 
 import json
-import uuid
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, TextIO
+from typing import Dict, Iterator, List, TextIO, Tuple
 
-Object = Dict[str, Any]
+from bench import kubeobjects, stuckoperator
+from bench.kubeobjects import Object
 
-OPERATOR_NAMESPACE = "metax-operator"
-RELEASE = "metax-operator"
-CREATED = "2026-11-02T08:00:00Z"
-DELETED = "2026-12-01T09:30:00Z"
 OPERATOR_VERSION = "0.13.1"
 METAX_DAEMONSETS = (
     ("metax-gpu-label", "gpu-label"),
@@ -54,7 +51,7 @@ class Scale:
 
 @dataclass(frozen=True)
 class State:
-    """Where the state was written and how many objects of each resource it holds."""
+    """A written state file with its object count per resource."""
 
     path: Path
     counts: Dict[str, int]  # plural resource name -> objects
@@ -77,7 +74,7 @@ def _write_document(stream: TextIO, obj: Object) -> None:
     stream.write("\n")
 
 
-def generate(scale: Scale) -> Iterator[tuple[str, Object]]:
+def generate(scale: Scale) -> Iterator[Tuple[str, Object]]:
     """Yield (plural resource name, object) for every object of the state."""
     metax_pods = scale.nodes * len(METAX_DAEMONSETS)
     if scale.pods < metax_pods or scale.namespaces <= len(SYSTEM_NAMESPACES):
@@ -89,201 +86,40 @@ def generate(scale: Scale) -> Iterator[tuple[str, Object]]:
     teams = [f"team-{index:03d}" for index in range(scale.namespaces - len(SYSTEM_NAMESPACES) - 1)]
     app_namespaces = ["default", "kube-system", *teams]
 
-    yield from _namespaces([OPERATOR_NAMESPACE, *teams])
+    yield from _namespaces([stuckoperator.OPERATOR_NAMESPACE, *teams])
     for name in node_names:
-        yield "nodes", _node(name)
-    yield from _operator_install()
+        yield "nodes", kubeobjects.node(name)
+    yield from stuckoperator.objects()
     yield from _metax_daemonsets(node_names)
     yield from _applications(app_namespaces, node_names, pods=scale.pods - metax_pods)
 
 
-def _uid(*parts: str) -> str:
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, "/".join(parts)))
-
-
-def _meta(kind: str, name: str, namespace: str = "", **extra: Any) -> Object:
-    meta: Object = {"name": name, "uid": _uid(kind, namespace, name), "creationTimestamp": CREATED}
-    if namespace:
-        meta["namespace"] = namespace
-    meta.update(extra)
-    return meta
-
-
-def _namespaces(names: List[str]) -> Iterator[tuple[str, Object]]:
+def _namespaces(names: List[str]) -> Iterator[Tuple[str, Object]]:
     for name in names:
         yield (
             "namespaces",
             {
                 "apiVersion": "v1",
                 "kind": "Namespace",
-                "metadata": _meta("Namespace", name, labels={"kubernetes.io/metadata.name": name}),
+                "metadata": kubeobjects.meta(
+                    "Namespace", name, labels={"kubernetes.io/metadata.name": name}
+                ),
                 "spec": {"finalizers": ["kubernetes"]},
                 "status": {"phase": "Active"},
             },
         )
 
 
-def _node(name: str) -> Object:
-    labels = {
-        "kubernetes.io/hostname": name,
-        "kubernetes.io/arch": "amd64",
-        "kubernetes.io/os": "linux",
-        "metax-tech.com/gpu.installed": "true",
-        "metax-tech.com/gpu.product": "MXC550",
-        "metax-tech.com/gpu.family": "MXC",
-        "metax-tech.com/gpu.memory": "64GB",
-        "metax-tech.com/driver.ready": "true",
-        "metax-tech.com/maca.ready": "true",
-        "metax-tech.com/runtime.ready": "true",
-    }
-    return {
-        "apiVersion": "v1",
-        "kind": "Node",
-        "metadata": _meta("Node", name, labels=labels),
-        "spec": {},
-        "status": {
-            "allocatable": {
-                "cpu": "126",
-                "memory": "1031000Mi",
-                "pods": "110",
-                "metax-tech.com/gpu": "8",
-            },
-            "capacity": {
-                "cpu": "128",
-                "memory": "1056000Mi",
-                "pods": "110",
-                "metax-tech.com/gpu": "8",
-            },
-            "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady"}],
-            "nodeInfo": {
-                "containerRuntimeVersion": "containerd://1.7.24",
-                "kubeletVersion": "v1.30.6",
-                "architecture": "amd64",
-                "operatingSystem": "linux",
-                "osImage": "Ubuntu 22.04.5 LTS",
-            },
-        },
-    }
-
-
-def _operator_install() -> Iterator[tuple[str, Object]]:
-    """Yield what a half-uninstalled operator leaves behind."""
-    helm = {"app.kubernetes.io/managed-by": "Helm"}
-    owned = {
-        "meta.helm.sh/release-name": RELEASE,
-        "meta.helm.sh/release-namespace": OPERATOR_NAMESPACE,
-    }
-    yield (
-        "customresourcedefinitions",
-        {
-            "apiVersion": "apiextensions.k8s.io/v1",
-            "kind": "CustomResourceDefinition",
-            "metadata": _meta("CustomResourceDefinition", "clusteroperators.gpu.metax-tech.com"),
-            "spec": {
-                "group": "gpu.metax-tech.com",
-                "names": {
-                    "kind": "ClusterOperator",
-                    "listKind": "ClusterOperatorList",
-                    "plural": "clusteroperators",
-                    "singular": "clusteroperator",
-                },
-                "scope": "Namespaced",
-                "versions": [
-                    {
-                        "name": "v1alpha1",
-                        "served": True,
-                        "storage": True,
-                        "schema": {
-                            "openAPIV3Schema": {
-                                "type": "object",
-                                "x-kubernetes-preserve-unknown-fields": True,
-                            }
-                        },
-                    }
-                ],
-            },
-        },
-    )
-    yield (
-        "clusteroperators",
-        {
-            "apiVersion": "gpu.metax-tech.com/v1alpha1",
-            "kind": "ClusterOperator",
-            "metadata": _meta(
-                "ClusterOperator",
-                "cluster-operator",
-                OPERATOR_NAMESPACE,
-                labels=helm,
-                annotations=owned,
-                finalizers=["gpu.metax-tech.com"],
-                deletionTimestamp=DELETED,
-                deletionGracePeriodSeconds=0,
-            ),
-            "spec": {"cluster": {"type": "k8s"}, "driver": {"deployPolicy": "PreferHost"}},
-        },
-    )
-    yield (
-        "validatingwebhookconfigurations",
-        {
-            "apiVersion": "admissionregistration.k8s.io/v1",
-            "kind": "ValidatingWebhookConfiguration",
-            "metadata": _meta(
-                "ValidatingWebhookConfiguration",
-                "upgrade-validating-webhook-configuration",
-                labels=helm,
-                annotations=owned,
-            ),
-            "webhooks": [
-                {
-                    "name": "vclusteroperator.gpu.metax-tech.com",
-                    "admissionReviewVersions": ["v1"],
-                    "sideEffects": "None",
-                    "failurePolicy": "Fail",
-                    "clientConfig": {
-                        "service": {
-                            "name": "upgrade-webhook-service",
-                            "namespace": OPERATOR_NAMESPACE,
-                            "path": "/validate-gpu-metax-tech-com-v1alpha1",
-                        }
-                    },
-                    "rules": [
-                        {
-                            "apiGroups": ["gpu.metax-tech.com"],
-                            "apiVersions": ["v1alpha1"],
-                            "operations": ["CREATE", "UPDATE"],
-                            "resources": ["clusteroperators"],
-                        }
-                    ],
-                }
-            ],
-        },
-    )
-    yield (
-        "secrets",
-        {
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "type": "helm.sh/release.v1",
-            "metadata": _meta(
-                "Secret",
-                f"sh.helm.release.v1.{RELEASE}.v1",
-                OPERATOR_NAMESPACE,
-                labels={"owner": "helm", "name": RELEASE, "status": "uninstalling", "version": "1"},
-            ),
-            # A stand-in payload: the real one is a gzipped release record, never read here.
-            "data": {"release": "SDRzSUFBQUFBQUFBLzZ1dUt3QUFBQUFBQUE9"},
-        },
-    )
-
-
-def _metax_daemonsets(node_names: List[str]) -> Iterator[tuple[str, Object]]:
+def _metax_daemonsets(node_names: List[str]) -> Iterator[Tuple[str, Object]]:
     for name, component in METAX_DAEMONSETS:
         image = f"cr.metax-tech.com/cloud/{component}:{OPERATOR_VERSION}-amd64"
         labels = {"app": name, "app.kubernetes.io/managed-by": "metax-operator"}
         daemonset = {
             "apiVersion": "apps/v1",
             "kind": "DaemonSet",
-            "metadata": _meta("DaemonSet", name, OPERATOR_NAMESPACE, labels=labels),
+            "metadata": kubeobjects.meta(
+                "DaemonSet", name, stuckoperator.OPERATOR_NAMESPACE, labels=labels
+            ),
             "spec": {
                 "selector": {"matchLabels": {"app": name}},
                 "template": {
@@ -299,14 +135,14 @@ def _metax_daemonsets(node_names: List[str]) -> Iterator[tuple[str, Object]]:
             },
         }
         yield "daemonsets", daemonset
-        owner = _owner("apps/v1", "DaemonSet", daemonset)
+        owner = kubeobjects.owner("apps/v1", "DaemonSet", daemonset)
         for node in node_names:
             pod_name = f"{name}-n{node[-4:]}"
             yield (
                 "pods",
-                _pod(
+                kubeobjects.pod(
                     pod_name,
-                    OPERATOR_NAMESPACE,
+                    stuckoperator.OPERATOR_NAMESPACE,
                     node=node,
                     image=image,
                     labels={"app": name},
@@ -317,7 +153,7 @@ def _metax_daemonsets(node_names: List[str]) -> Iterator[tuple[str, Object]]:
 
 def _applications(
     namespaces: List[str], node_names: List[str], *, pods: int
-) -> Iterator[tuple[str, Object]]:
+) -> Iterator[Tuple[str, Object]]:
     """Yield Deployments, ReplicaSets, a finished GPU Job and their pods, spread evenly."""
     shapes = len(APP_DEPLOYMENTS) + 1  # the Deployments and the Job
     owners: Dict[tuple[str, int], tuple[Object, str]] = {}
@@ -327,7 +163,7 @@ def _applications(
             {
                 "apiVersion": "v1",
                 "kind": "Service",
-                "metadata": _meta("Service", "web", namespace),
+                "metadata": kubeobjects.meta("Service", "web", namespace),
                 "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]},
             },
         )
@@ -335,7 +171,7 @@ def _applications(
             deployment = {
                 "apiVersion": "apps/v1",
                 "kind": "Deployment",
-                "metadata": _meta("Deployment", name, namespace, labels={"app": name}),
+                "metadata": kubeobjects.meta("Deployment", name, namespace, labels={"app": name}),
                 "spec": {
                     "selector": {"matchLabels": {"app": name}},
                     "template": {
@@ -348,22 +184,25 @@ def _applications(
             replicaset = {
                 "apiVersion": "apps/v1",
                 "kind": "ReplicaSet",
-                "metadata": _meta(
+                "metadata": kubeobjects.meta(
                     "ReplicaSet",
                     replicaset_name,
                     namespace,
                     labels={"app": name},
-                    ownerReferences=[_owner("apps/v1", "Deployment", deployment)],
+                    ownerReferences=[kubeobjects.owner("apps/v1", "Deployment", deployment)],
                 ),
                 "spec": deployment["spec"],
             }
             yield "deployments", deployment
             yield "replicasets", replicaset
-            owners[namespace, shape] = (_owner("apps/v1", "ReplicaSet", replicaset), image)
+            owners[namespace, shape] = (
+                kubeobjects.owner("apps/v1", "ReplicaSet", replicaset),
+                image,
+            )
         job = {
             "apiVersion": "batch/v1",
             "kind": "Job",
-            "metadata": _meta("Job", "train", namespace, labels={"app": "train"}),
+            "metadata": kubeobjects.meta("Job", "train", namespace, labels={"app": "train"}),
             "spec": {
                 "template": {
                     "spec": {
@@ -381,7 +220,10 @@ def _applications(
             "status": {"succeeded": 1},
         }
         yield "jobs", job
-        owners[namespace, len(APP_DEPLOYMENTS)] = (_owner("batch/v1", "Job", job), TRAIN_IMAGE)
+        owners[namespace, len(APP_DEPLOYMENTS)] = (
+            kubeobjects.owner("batch/v1", "Job", job),
+            TRAIN_IMAGE,
+        )
 
     for index in range(pods):
         namespace = namespaces[index % len(namespaces)]
@@ -390,7 +232,7 @@ def _applications(
         finished = shape == len(APP_DEPLOYMENTS)
         yield (
             "pods",
-            _pod(
+            kubeobjects.pod(
                 f"{owner['name']}-{index:05d}",
                 namespace,
                 node=node_names[index % len(node_names)],
@@ -401,59 +243,3 @@ def _applications(
                 phase="Succeeded" if finished else "Running",
             ),
         )
-
-
-def _owner(api_version: str, kind: str, owner: Object) -> Object:
-    meta = owner["metadata"]
-    return {
-        "apiVersion": api_version,
-        "kind": kind,
-        "name": meta["name"],
-        "uid": meta["uid"],
-        "controller": True,
-        "blockOwnerDeletion": True,
-    }
-
-
-def _pod(
-    name: str,
-    namespace: str,
-    *,
-    node: str,
-    image: str,
-    labels: Dict[str, str],
-    owner: Object,
-    gpus: int = 0,
-    phase: str = "Running",
-) -> Object:
-    resources: Object = {"requests": {"cpu": "100m", "memory": "128Mi"}}
-    if gpus:
-        resources["limits"] = {"metax-tech.com/gpu": str(gpus)}
-        resources["requests"]["metax-tech.com/gpu"] = str(gpus)
-    running = phase == "Running"
-    state = (
-        {"running": {"startedAt": CREATED}}
-        if running
-        else {"terminated": {"exitCode": 0, "reason": "Completed", "finishedAt": CREATED}}
-    )
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": _meta("Pod", name, namespace, labels=labels, ownerReferences=[owner]),
-        "spec": {
-            "nodeName": node,
-            "containers": [{"name": "main", "image": image, "resources": resources}],
-        },
-        "status": {
-            "phase": phase,
-            "containerStatuses": [
-                {
-                    "name": "main",
-                    "image": image,
-                    "ready": running,
-                    "restartCount": 0,
-                    "state": state,
-                }
-            ],
-        },
-    }

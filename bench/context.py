@@ -1,4 +1,4 @@
-"""What every figure needs: the programs under test, a scratch folder, the run sizes."""
+"""The run context of every figure: the programs under test, a scratch folder, the sizes."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ class Context:
     def zipapp_python(self) -> str:
         """The interpreter that runs the zipapp: the Python the venv was made from.
 
-        A user's ``python3`` has no project venv, whose site-packages holds an
+        A user's ``python3`` has no project venv, whose site-packages contains an
         editable install of kubectl_metax that every start would import. The
         zipapp is run with an explicit interpreter, not its
         ``#!/usr/bin/env python3`` line, so that a version-manager shim on

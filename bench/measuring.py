@@ -1,8 +1,8 @@
 """Time whole processes: wall clock, CPU time and peak RSS of each child.
 
 Every figure in the benchmarks is a ratio between commands measured in the
-same run, so the helpers here run several commands in rounds (one run of
-each command per round) and let noise on the shared machine fall on all of
+same run. So the helpers here run several commands in rounds, one run of
+each command per round, and noise on the shared machine falls on all of
 them alike. Wall time is ``time.perf_counter`` around the child's life; CPU
 time and peak RSS come from ``os.wait4``, which returns the resource usage
 of that one child (``RUSAGE_CHILDREN`` would mix all children together).

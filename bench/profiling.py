@@ -14,7 +14,7 @@ from bench.context import Context
 TOP_FUNCTIONS = 25
 
 # cProfile cannot open a zip file as a script, so the child runs the zipapp
-# through runpy, which can; cProfile.runctx swallows the SystemExit at the end.
+# through runpy, which can. cProfile.runctx catches the SystemExit at the end.
 _PROFILED_RUN = """
 import cProfile, runpy, sys
 zipapp, output = sys.argv[1], sys.argv[2]

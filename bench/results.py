@@ -34,7 +34,7 @@ def not_measured(figure: str, reason: str) -> Row:
 
 @dataclass
 class Section:
-    """What one figure (P1, P2 or P3) produced: rows, notes and raw samples."""
+    """The output of one figure (P1, P2 or P3): rows, notes and raw samples."""
 
     name: str
     title: str

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 from urllib.parse import parse_qs, urlsplit
 
-from bench import clusterstate, measuring, profiling
+from bench import clusterstate, measuring, profiling, startup
 from bench.context import REPO, Context, command_available
 from bench.measuring import Command, CommandFailed, Run, Sample
 from bench.results import Row, Section, not_measured
@@ -30,7 +30,7 @@ QUICK_ROUNDS = 1
 QUICK_SCALE = clusterstate.Scale(nodes=100, pods=2_000, namespaces=50)
 WALL_TARGET = 1.5
 RSS_TARGET_MB = 300
-# Loading the full state parses ~45 MB of YAML inside kubesim; give it room.
+# kubesim parses the full state (about 45 MB of YAML) before it serves, which takes minutes.
 READY_TIMEOUT = 900.0
 RUN_TIMEOUT = 600.0
 STOP_TIMEOUT = 30.0
@@ -39,7 +39,7 @@ KUBECTL = "kubectl get pods -A -o json"
 
 @dataclass(frozen=True)
 class Requests:
-    """What the audit file recorded for one run."""
+    """API requests of one run, as kubesim's audit file recorded them."""
 
     resource_requests: int
     other_requests: int  # discovery, /version, /openapi: paths without a resource
@@ -211,6 +211,7 @@ def _measure(
             )
         section.notes.append(_request_breakdown(command.label, requests[command.label][-1], state))
 
+    section.notes.append(_client_import_cost(commands[0]))
     if section.missed:
         profile = profiling.profile_command(
             context, ["doctor", "--kubeconfig", kubeconfig], name="doctor-scale"
@@ -221,10 +222,21 @@ def _measure(
         )
 
 
+def _client_import_cost(command: Command) -> str:
+    """Describe how long the command spends importing the Kubernetes client."""
+    modules = startup.imports(command)
+    client = [own for name, (own, _) in modules.items() if startup.is_kubernetes(name)]
+    return (
+        f"`{command.label}` spends {sum(client) / 1000:.0f} ms importing {len(client)} modules "
+        "of the Kubernetes client (the sum of their own times in one `-X importtime` run, "
+        "without their dependencies)."
+    )
+
+
 def _audited_run(server: _Server, command: Command) -> Tuple[Run, List[Dict[str, object]]]:
     offset = server.audit_size()
     run = measuring.run_once(command)
-    # kubesim appends each entry when it answers, so all of this run's are in by now.
+    # kubesim appends each entry before it responds, so this run's entries are all in the file.
     return run, server.audit_since(offset)
 
 
@@ -309,7 +321,12 @@ def _request_breakdown(label: str, counted: Requests, state: clusterstate.State)
     lines.append("")
     for resource, requests in sorted(counted.by_resource.items()):
         limit = counted.smallest_limit.get(resource)
-        page = f"limit {limit}" if limit else ("no limit" if limit == 0 else "no list")
+        if limit is None:
+            page = "no list"
+        elif limit == 0:
+            page = "no limit"
+        else:
+            page = f"limit {limit}"
         lines.append(
             f"- {resource}: {requests} ({state.counts.get(resource, 0):,} objects, {page})"
         )

@@ -72,8 +72,8 @@ def run(context: Context) -> Section:
         )
 
     for command in ours:
-        imports = _imports(command)
-        client = sorted(name for name in imports if _is_kubernetes(name))
+        modules = imports(command)
+        client = sorted(name for name in modules if is_kubernetes(name))
         section.rows.append(
             Row(
                 figure=f"P2 imports: {command.label}",
@@ -83,7 +83,7 @@ def run(context: Context) -> Section:
             )
         )
         if command.label in slow:
-            section.notes.append(_slowest_imports(command.label, imports))
+            section.notes.append(_slowest_imports(command.label, modules))
     return section
 
 
@@ -111,9 +111,10 @@ def _candidates(context: Context) -> List[Tuple[str, Optional[Command], str]]:
     return candidates
 
 
-def _imports(command: Command) -> Dict[str, Tuple[int, int]]:
+def imports(command: Command) -> Dict[str, Tuple[int, int]]:
     """Run the command with PYTHONPROFILEIMPORTTIME and return module -> (self, cumulative) us."""
-    env = dict(os.environ, PYTHONPROFILEIMPORTTIME="1")
+    env = dict(command.env if command.env is not None else os.environ)
+    env["PYTHONPROFILEIMPORTTIME"] = "1"
     with contextlib.ExitStack() as files:
         stdin = files.enter_context(open(command.stdin, "rb")) if command.stdin else None
         completed = subprocess.run(
@@ -134,7 +135,7 @@ def _imports(command: Command) -> Dict[str, Tuple[int, int]]:
     return imports
 
 
-def _is_kubernetes(module: str) -> bool:
+def is_kubernetes(module: str) -> bool:
     return module == "kubernetes" or module.startswith("kubernetes.")
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bench import clusterstate
+from bench import clusterstate, stuckoperator
 
 SMALL = clusterstate.Scale(nodes=20, pods=400, namespaces=12)
 
@@ -65,7 +65,7 @@ def test_cluster_operator_is_stuck(written: tuple) -> None:
     (operator,) = _of_kind(objects, "ClusterOperator")
     assert operator["metadata"]["finalizers"] == ["gpu.metax-tech.com"]
     assert operator["metadata"]["deletionTimestamp"]
-    assert operator["metadata"]["namespace"] == clusterstate.OPERATOR_NAMESPACE
+    assert operator["metadata"]["namespace"] == stuckoperator.OPERATOR_NAMESPACE
 
 
 def test_webhook_service_is_missing(written: tuple) -> None:

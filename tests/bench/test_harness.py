@@ -119,10 +119,10 @@ def test_importtime_lines_parsed() -> None:
 
 
 def test_kubernetes_modules_recognised() -> None:
-    assert startup._is_kubernetes("kubernetes")
-    assert startup._is_kubernetes("kubernetes.client.api_client")
-    assert not startup._is_kubernetes("kubernetes_asyncio")
-    assert not startup._is_kubernetes("kubectl_metax.kube")
+    assert startup.is_kubernetes("kubernetes")
+    assert startup.is_kubernetes("kubernetes.client.api_client")
+    assert not startup.is_kubernetes("kubernetes_asyncio")
+    assert not startup.is_kubernetes("kubectl_metax.kube")
 
 
 def test_text_table_aligns_columns() -> None:

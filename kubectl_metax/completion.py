@@ -10,14 +10,15 @@ the shell and stderr to the terminal, so nothing is ever written to stderr.
 
 Subcommands and flags come from ``cli.build_parser()``, so new ones complete
 without a change here. Values come from argparse choices, the image naming
-tables, and for namespaces and Helm releases from the cluster, when one
-answers within ``CLUSTER_TIMEOUT``.
+tables, the kubeconfig's contexts, and for namespaces and Helm releases from
+the cluster, when one answers within ``CLUSTER_TIMEOUT``.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import warnings
 from dataclasses import dataclass, field
@@ -81,7 +82,10 @@ def run(words: Sequence[str], *, stdout: TextIO = sys.stdout) -> int:
 
     from kubectl_metax import cli
 
-    reply = complete(list(words), parser=cli.build_parser(), lookup=cluster_names)
+    try:
+        reply = complete(list(words), parser=cli.build_parser(), lookup=cluster_names)
+    except Exception:  # the top level of __complete: a TAB must never print a traceback
+        reply = Reply()
     reply.write(stdout)
     return 0
 
@@ -280,6 +284,11 @@ def release_values(current: str, position: Position, lookup: ClusterLookup) -> L
     return [(name, "") for name in names if name.startswith(current)]
 
 
+def context_values(current: str, position: Position, lookup: ClusterLookup) -> List[Candidate]:
+    names = lookup("contexts", position.values)
+    return [(name, "") for name in names if name.startswith(current)]
+
+
 VALUE_SOURCES: Dict[str, Callable[[str, Position, ClusterLookup], List[Candidate]]] = {
     "gpu": gpu_values,
     "product": gpu_values,
@@ -288,11 +297,12 @@ VALUE_SOURCES: Dict[str, Callable[[str, Position, ClusterLookup], List[Candidate
     "component": component_values,
     "namespace": namespace_values,
     "release": release_values,
+    "context": context_values,
 }
 
 
 def cluster_names(kind: str, flags: Dict[str, str]) -> List[str]:
-    """Return namespace or Helm release names from the cluster the flags select, or [].
+    """Return kubeconfig context, namespace or Helm release names for the flags, or [].
 
     Helm releases are read from the labels of Helm's release Secrets
     (``owner=helm``, label ``name``), in the namespace given with -n, else in all.
@@ -304,6 +314,8 @@ def cluster_names(kind: str, flags: Dict[str, str]) -> List[str]:
     from kubectl_metax.kube.errors import RequestTarget
 
     try:
+        if kind == "contexts":
+            return kubeconfig_contexts(flags)
         conn = connection.connect(
             kubeconfig=flags.get("kubeconfig"),
             context=flags.get("context"),
@@ -335,6 +347,18 @@ def cluster_names(kind: str, flags: Dict[str, str]) -> List[str]:
         return sorted(names)
     except errors.MetaxError:
         return []
+
+
+def kubeconfig_contexts(flags: Dict[str, str]) -> List[str]:
+    """Return the context names of the kubeconfig files kubectl would read; no request is sent."""
+    from kubectl_metax.kube import connection
+
+    paths = connection.kubeconfig_paths(flags.get("kubeconfig"), os.environ)
+    if not paths:
+        return []
+    contexts = connection.merged_config(paths).value.get("contexts") or []
+    # The items are kube_config.ConfigNode objects: they support `in` and [], not .get().
+    return sorted({str(item["name"]) for item in contexts if "name" in item})
 
 
 def describe(help_text: str) -> str:

@@ -7,7 +7,8 @@
   level so that the krew manifest can name them directly;
 - dist/kubectl-metax-<version>.tar.gz.sha256 in ``sha256sum`` format;
 - dist/helm-plugin-metax-<version>.tgz: helm-plugin/ under a top folder
-  ``metax/``, the layout ``helm plugin package`` (Helm 4) writes;
+  ``helm-plugin-metax/``, because helm v4.1 installs a plugin archive from
+  the folder named like the archive without ``-<version>.tgz``;
 - dist/metax.yaml and krew/metax.yaml: krew/metax.yaml.in filled in with
   the version, the archive's sha256 and its download URL.
 
@@ -35,7 +36,7 @@ from typing import List, Mapping, Optional, Sequence
 
 TOP = Path(__file__).resolve().parent.parent
 PLUGIN_NAME = "metax"
-HELM_PLUGIN_FOLDER = "metax"
+HELM_PLUGIN_FOLDER = "helm-plugin-metax"
 
 # The project has no public download location yet. ".invalid" is reserved by
 # RFC 2606 and never resolves, so a manifest built with this default cannot
@@ -152,7 +153,7 @@ def release_members(zipapp: Path, *, top: Path, allow_missing_readmes: bool) -> 
 
 
 def helm_plugin_members(plugin_dir: Path, *, version: str) -> List[Member]:
-    """Return the files of plugin_dir under ``metax/``; its plugin.yaml must carry version."""
+    """Return the files of plugin_dir under the top folder; its plugin.yaml must carry version."""
     manifest = plugin_dir / "plugin.yaml"
     if not manifest.is_file():
         raise DistError(f"{manifest} is missing: the Helm 4 plugin needs its plugin.yaml")

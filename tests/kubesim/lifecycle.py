@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from typing import Optional
 
-from tests.kubesim.contract import ApiError, Cluster, Object, RequestAttributes
+from tests.kubesim.contract import ApiError, Object, RequestAttributes
+from tests.kubesim.controllers.base import ClusterBound
 
 IMMORTAL_NAMESPACES = ("default", "kube-system", "kube-public")
 NAMESPACE_FINALIZER = "kubernetes"
@@ -40,19 +41,10 @@ def forbidden(attributes: RequestAttributes, name: str, message: str, *, cause: 
     )
 
 
-class NamespaceLifecycle:
-    """The AdmissionPlugin; also a Controller so that the core hands it the Cluster."""
+class NamespaceLifecycle(ClusterBound):
+    """The AdmissionPlugin."""
 
     name = "namespace-lifecycle"
-
-    def __init__(self) -> None:
-        self.cluster: Optional[Cluster] = None
-
-    def start(self, cluster: Cluster) -> None:
-        self.cluster = cluster
-
-    def stop(self) -> None:
-        self.cluster = None
 
     def admit(
         self,

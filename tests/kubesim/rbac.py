@@ -25,8 +25,8 @@ import logging
 import urllib.parse
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
-from tests.kubesim.contract import Cluster, Object, RequestAttributes, ResourceInfo, UserInfo
-from tests.kubesim.controllers.base import labels_of, match_label_selector
+from tests.kubesim.contract import Object, RequestAttributes, ResourceInfo, UserInfo
+from tests.kubesim.controllers.base import ClusterBound, labels_of, match_label_selector
 
 log = logging.getLogger(__name__)
 
@@ -189,19 +189,10 @@ def forbidden_message(attributes: RequestAttributes, reason: str = "") -> str:
     return f"{message}: {reason}" if reason else message
 
 
-class RbacAuthorizer:
-    """The Authorizer plug-in; it is also a Controller so that the core hands it the Cluster."""
+class RbacAuthorizer(ClusterBound):
+    """The Authorizer plug-in, which also answers SelfSubjectAccessReview."""
 
     name = "rbac"
-
-    def __init__(self) -> None:
-        self.cluster: Optional[Cluster] = None
-
-    def start(self, cluster: Cluster) -> None:
-        self.cluster = cluster
-
-    def stop(self) -> None:
-        self.cluster = None
 
     # -- Authorizer ---------------------------------------------------------
 

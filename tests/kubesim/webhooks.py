@@ -25,7 +25,12 @@ import logging
 from typing import Any, Dict, List, Optional
 
 from tests.kubesim.contract import ApiError, Cluster, Object, RequestAttributes
-from tests.kubesim.controllers.base import ANNOTATION_PREFIX, labels_of, match_label_selector
+from tests.kubesim.controllers.base import (
+    ANNOTATION_PREFIX,
+    ClusterBound,
+    labels_of,
+    match_label_selector,
+)
 
 log = logging.getLogger(__name__)
 
@@ -79,19 +84,13 @@ def rule_matches(rule: Dict[str, Any], attributes: RequestAttributes, operation:
     return False
 
 
-class WebhookAdmission:
+class WebhookAdmission(ClusterBound):
     """One AdmissionPlugin for either the mutating or the validating configurations."""
 
     def __init__(self, plural: str) -> None:
+        super().__init__()
         self.plural = plural
         self.name = plural
-        self.cluster: Optional[Cluster] = None
-
-    def start(self, cluster: Cluster) -> None:
-        self.cluster = cluster
-
-    def stop(self) -> None:
-        self.cluster = None
 
     def admit(
         self,

@@ -204,6 +204,21 @@ def delete_quietly(
             raise
 
 
+class ClusterBound:
+    """A plug-in that reads the store; also a Controller, so that start() gets the Cluster."""
+
+    name = "cluster-bound"
+
+    def __init__(self) -> None:
+        self.cluster: Optional[Cluster] = None
+
+    def start(self, cluster: Cluster) -> None:
+        self.cluster = cluster
+
+    def stop(self) -> None:
+        self.cluster = None
+
+
 class ResyncController:
     """A controller thread that reconciles on watch events and every RESYNC_SECONDS.
 

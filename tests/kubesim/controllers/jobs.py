@@ -86,7 +86,7 @@ class JobRunner(ResyncController):
     def __init__(self) -> None:
         super().__init__()
         self._workers: Dict[str, threading.Thread] = {}
-        self._processes: Dict[str, subprocess.Popen] = {}
+        self._processes: Dict[str, subprocess.Popen[bytes]] = {}
         self._lock = threading.Lock()
         # (namespace, pod name) -> combined output, for tests and kubectl logs emulation.
         self.outputs: Dict[Tuple[str, str], str] = {}
@@ -446,7 +446,7 @@ class JobRunner(ResyncController):
         return None
 
 
-def kill_group(process: subprocess.Popen) -> None:
+def kill_group(process: subprocess.Popen[bytes]) -> None:
     """Kill a command started with start_new_session and everything it started."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)

@@ -11,9 +11,9 @@ always False.
 
 from __future__ import annotations
 
+import collections
 import logging
-from collections import Counter
-from typing import Dict, List, Optional, Tuple
+from typing import Counter, Dict, List, Optional, Tuple
 
 from tests.kubesim.contract import Cluster, Object, ResourceInfo
 from tests.kubesim.controllers.base import (
@@ -31,7 +31,9 @@ def qualified(resource: ResourceInfo) -> str:
     return f"{resource.resource}.{resource.group}" if resource.group else resource.resource
 
 
-def content_conditions(remaining: Counter, finalizers: Counter) -> List[Tuple[str, str, str, str]]:
+def content_conditions(
+    remaining: Counter[str], finalizers: Counter[str]
+) -> List[Tuple[str, str, str, str]]:
     """Return (type, status, reason, message) for the five namespace deletion conditions."""
     conditions = [
         (
@@ -139,10 +141,12 @@ class NamespaceController(ResyncController):
             cluster.finalize_namespace(name, kept)
             log.debug("namespace %s: content gone, finalizer %s removed", name, NAMESPACE_FINALIZER)
 
-    def _delete_content(self, cluster: Cluster, namespace: str) -> Tuple[Counter, Counter]:
+    def _delete_content(
+        self, cluster: Cluster, namespace: str
+    ) -> Tuple[Counter[str], Counter[str]]:
         """Delete everything in the namespace; count what is left and its finalizers."""
-        remaining: Counter = Counter()
-        finalizers: Counter = Counter()
+        remaining: Counter[str] = collections.Counter()
+        finalizers: Counter[str] = collections.Counter()
         for resource in cluster.resources():
             if not resource.namespaced:
                 continue

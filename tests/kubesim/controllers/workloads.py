@@ -13,7 +13,7 @@ observedGeneration, replica counts and the Available/Progressing conditions):
 - every Pod not owned by a Job is marked Running and Ready at once, unless
   its template carries the annotation ``kubesim.io/pod-ready: "false"``;
 - Services with a selector get Endpoints and an EndpointSlice of their ready
-  Pods.
+  Pods (see endpoints.py).
 
 Rolling updates are instant: a new template gets a new ReplicaSet and old
 ones are scaled to zero in the same pass.
@@ -29,6 +29,7 @@ import logging
 from typing import Any, Dict, List, Optional
 
 from tests.kubesim.contract import ApiError, Cluster, Object, ResourceInfo
+from tests.kubesim.controllers import endpoints
 from tests.kubesim.controllers.base import (
     ANNOTATION_PREFIX,
     ResyncController,
@@ -37,7 +38,6 @@ from tests.kubesim.controllers.base import (
     is_controlled_by,
     labels_of,
     match_label_selector,
-    match_map_selector,
     now_rfc3339,
     owner_reference,
     set_condition,
@@ -48,9 +48,6 @@ log = logging.getLogger(__name__)
 
 POD_READY_ANNOTATION = ANNOTATION_PREFIX + "pod-ready"
 HASH_LABEL = "pod-template-hash"
-ENDPOINTS_MANAGED_LABEL = "endpoints.kubernetes.io/managed-by"
-SLICE_MANAGED_LABEL = "endpointslice.kubernetes.io/managed-by"
-SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 WATCHED = {
     ("apps", "deployments"),
     ("apps", "replicasets"),
@@ -109,7 +106,7 @@ class WorkloadController(ResyncController):
             for daemon_set in cluster.list(apps["daemonsets"]):
                 self._daemon_set(cluster, apps["daemonsets"], daemon_set)
         self._start_pods(cluster)
-        self._endpoints(cluster)
+        endpoints.sync(cluster, pods)
 
     # -- pods ---------------------------------------------------------------
 
@@ -264,7 +261,7 @@ class WorkloadController(ResyncController):
                     replica_sets,
                     namespace,
                     replica_set["metadata"]["name"],
-                    lambda e, t=target: _set_replicas(e, t),
+                    functools.partial(_set_replicas, replicas=target),
                 )
 
         new_status = (cluster.get(replica_sets, namespace, new_name) or new_set).get("status") or {}
@@ -447,156 +444,6 @@ class WorkloadController(ResyncController):
         }
         self._write_counts(cluster, daemon_sets, daemon_set, counts)
 
-    # -- endpoints ----------------------------------------------------------
-
-    def _endpoints(self, cluster: Cluster) -> None:
-        services = cluster.resource_named("", "services")
-        endpoints = cluster.resource_named("", "endpoints")
-        slices = cluster.resource_named("discovery.k8s.io", "endpointslices")
-        if services is None or endpoints is None:
-            return
-        for service in cluster.list(services):
-            selector = (service.get("spec") or {}).get("selector")
-            if not selector or service["metadata"].get("deletionTimestamp"):
-                continue
-            namespace = service["metadata"].get("namespace", "")
-            ready = sorted(
-                (
-                    p
-                    for p in cluster.list(self.pods, namespace)
-                    if match_map_selector(selector, labels_of(p)) and pod_is_ready(p)
-                ),
-                key=lambda p: p["metadata"]["name"],
-            )
-            self._write_endpoints(cluster, endpoints, service, ready)
-            if slices is not None:
-                self._write_slice(cluster, slices, service, ready)
-        for stale in cluster.list(endpoints):
-            if labels_of(stale).get(ENDPOINTS_MANAGED_LABEL) != "endpoint-controller":
-                continue
-            if (
-                cluster.get(
-                    services, stale["metadata"].get("namespace", ""), stale["metadata"]["name"]
-                )
-                is None
-            ):
-                delete_quietly(
-                    cluster,
-                    endpoints,
-                    stale["metadata"].get("namespace", ""),
-                    stale["metadata"]["name"],
-                )
-
-    @staticmethod
-    def _ports(service: Object) -> List[Object]:
-        ports = []
-        for port in (service.get("spec") or {}).get("ports") or []:
-            target = port.get("targetPort", port.get("port"))
-            entry = {
-                "port": target if isinstance(target, int) else port.get("port"),
-                "protocol": port.get("protocol", "TCP"),
-            }
-            if port.get("name"):
-                entry["name"] = port["name"]
-            ports.append(entry)
-        return ports
-
-    def _write_endpoints(
-        self, cluster: Cluster, endpoints: ResourceInfo, service: Object, ready: List[Object]
-    ) -> None:
-        namespace = service["metadata"].get("namespace", "")
-        name = service["metadata"]["name"]
-        addresses = [
-            {
-                "ip": (p.get("status") or {}).get("podIP", ""),
-                "nodeName": (p.get("spec") or {}).get("nodeName", ""),
-                "targetRef": {
-                    "kind": "Pod",
-                    "name": p["metadata"]["name"],
-                    "namespace": namespace,
-                    "uid": p["metadata"].get("uid", ""),
-                },
-            }
-            for p in ready
-        ]
-        subsets = [{"addresses": addresses, "ports": self._ports(service)}] if addresses else []
-        current = cluster.get(endpoints, namespace, name)
-        if current is None:
-            body = {
-                "apiVersion": "v1",
-                "kind": "Endpoints",
-                "metadata": {
-                    "name": name,
-                    "namespace": namespace,
-                    "labels": {ENDPOINTS_MANAGED_LABEL: "endpoint-controller"},
-                },
-                "subsets": subsets,
-            }
-            try:
-                cluster.create(body)
-            except ApiError as error:
-                if error.code != 409:
-                    raise
-            return
-        if (current.get("subsets") or []) != subsets:
-
-            def write(edited: Object) -> bool:
-                edited["subsets"] = subsets
-                return True
-
-            update_with_retry(cluster, endpoints, namespace, name, write)
-
-    def _write_slice(
-        self, cluster: Cluster, slices: ResourceInfo, service: Object, ready: List[Object]
-    ) -> None:
-        namespace = service["metadata"].get("namespace", "")
-        name = f"{service['metadata']['name']}-kubesim"
-        wanted = [
-            {
-                "addresses": [(p.get("status") or {}).get("podIP", "")],
-                "conditions": {"ready": True, "serving": True, "terminating": False},
-                "nodeName": (p.get("spec") or {}).get("nodeName", ""),
-                "targetRef": {
-                    "kind": "Pod",
-                    "name": p["metadata"]["name"],
-                    "namespace": namespace,
-                    "uid": p["metadata"].get("uid", ""),
-                },
-            }
-            for p in ready
-        ]
-        current = cluster.get(slices, namespace, name)
-        if current is None:
-            body = {
-                "apiVersion": "discovery.k8s.io/v1",
-                "kind": "EndpointSlice",
-                "metadata": {
-                    "name": name,
-                    "namespace": namespace,
-                    "labels": {
-                        SERVICE_NAME_LABEL: service["metadata"]["name"],
-                        SLICE_MANAGED_LABEL: "endpointslice-controller.k8s.io",
-                    },
-                    "ownerReferences": [owner_reference(service)],
-                },
-                "addressType": "IPv4",
-                "endpoints": wanted,
-                "ports": self._ports(service),
-            }
-            try:
-                cluster.create(body)
-            except ApiError as error:
-                if error.code != 409:
-                    raise
-            return
-        if (current.get("endpoints") or []) != wanted:
-
-            def write(edited: Object) -> bool:
-                edited["endpoints"] = wanted
-                return True
-
-            update_with_retry(cluster, slices, namespace, name, write)
-
 
 def start_pod(edited: Object, *, ready: bool, nodes: List[str]) -> bool:
     """Mark a Pod scheduled and running, Ready unless ready is False."""
@@ -630,6 +477,6 @@ def start_pod(edited: Object, *, ready: bool, nodes: List[str]) -> bool:
     return True
 
 
-def _set_replicas(edited: Object, replicas: int) -> bool:
+def _set_replicas(edited: Object, *, replicas: int) -> bool:
     edited.setdefault("spec", {})["replicas"] = replicas
     return True

@@ -7,15 +7,19 @@ watch carry fieldSelector=metadata.name), and the cluster-scope message.
 The rules follow https://kubernetes.io/docs/reference/access-authn-authz/rbac/
 ("Referring to resources": resourceNames do not restrict list, watch, create
 or deletecollection, except list and watch limited by a metadata.name field
-selector). Rule matching in detail: test_rbac_rules.py.
+selector), and SelfSubjectAccessReview posted as JSON over HTTPS, as the
+Python client sends it. Rule matching in detail: test_rbac_rules.py.
 """
 
 from __future__ import annotations
 
+import json
+import ssl
 import threading
 import time
+import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import Any, Dict
 
 import pytest
 
@@ -199,3 +203,45 @@ def test_wait_for_delete_uses_field_selector(kubesim: Any, kubectl_bin: Path, ro
     deleter.join()
     assert result.returncode == 0, result.stderr
     assert "forbidden" not in result.stderr
+
+
+def post_review(kubesim: Any, token: str, attributes: Dict[str, str]) -> Dict[str, Any]:
+    """POST a SelfSubjectAccessReview as JSON, as the Python kubernetes client does."""
+    context = ssl.create_default_context(cadata=kubesim.cluster.ca_pem)
+    body = json.dumps(
+        {
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SelfSubjectAccessReview",
+            "spec": {"resourceAttributes": attributes},
+        }
+    )
+    request = urllib.request.Request(
+        f"{kubesim.url}/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+        data=body.encode(),
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        },
+        method="POST",
+    )
+    with urllib.request.urlopen(request, context=context, timeout=30) as response:
+        assert response.status == 201
+        answer: Dict[str, Any] = json.loads(response.read())
+    return answer
+
+
+def test_review_over_json_answers_per_user(kubesim: Any, kubectl_bin: Path) -> None:
+    apply(kubectl_bin, kubesim.env(), SETUP)
+    token = kubesim.token_for(service_account_user("ops", "robot"))
+    granted = post_review(
+        kubesim,
+        token,
+        {"namespace": "ops", "verb": "get", "resource": "configmaps", "name": "settings"},
+    )
+    refused = post_review(
+        kubesim, token, {"namespace": "ops", "verb": "list", "resource": "configmaps"}
+    )
+    assert granted["status"]["allowed"] is True
+    assert refused["status"]["allowed"] is False
+    assert granted["kind"] == "SelfSubjectAccessReview"

@@ -119,6 +119,9 @@ def test_serve_out_of_process(tmp_path, kubectl_bin):
     )
     try:
         line = process.stdout.readline().strip()
+        if not line:
+            process.kill()
+            raise AssertionError(f"serve exited before it was ready:\n{process.stderr.read()}")
         assert line.startswith("ready https://127.0.0.1:")
         env = {"KUBECONFIG": str(kubeconfig), "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
         got = subprocess.run([str(kubectl_bin), "get", "clusteroperators", "-n", "metax-operator", "-o", "name"], env=env, capture_output=True, text=True, timeout=60)

@@ -10,6 +10,7 @@ are listed as skipped with the reason.
 
 from __future__ import annotations
 
+import logging
 from typing import Dict, List, Optional, TypedDict
 
 from kubectl_metax.inspection import install as installs
@@ -21,6 +22,8 @@ from kubectl_metax.inspection.snapshot import (
     Snapshot,
     WebhookConfigRecord,
 )
+
+log = logging.getLogger(__name__)
 
 DELETE_WEBHOOK = "delete-webhook-configuration"
 REMOVE_FINALIZERS = "remove-finalizers"
@@ -221,6 +224,16 @@ def make_plan(snap: Snapshot, *, namespace: Optional[str] = None) -> Plan:
                 )
             )
 
+    for action in actions:
+        target = action["target"]
+        log.info(
+            "planned %s on %s/%s %s (%s)",
+            action["action"],
+            target["kind"],
+            target["name"],
+            target["namespace"],
+            action["reason"],
+        )
     return Plan(
         install=install,
         actions=actions,

@@ -76,13 +76,16 @@ def plan_lines(plan: Plan) -> List[str]:
     install = plan["install"]
     lines = []
     if install["namespace"]:
-        releases = (
-            ", ".join(f"{release['name']} ({release['status']})" for release in install["releases"])
-            or "-"
-        )
+        stored = [release["name"] for release in install["releases"]]
+        releases = [f"{release['name']} ({release['status']})" for release in install["releases"]]
+        releases += [
+            _("{name} (no release record left)").format(name=name)
+            for name in install["release_names"]
+            if name not in stored
+        ]
         lines.append(
             _("MetaX GPU Operator: namespace {namespace}, Helm releases {releases}").format(
-                namespace=install["namespace"], releases=releases
+                namespace=install["namespace"], releases=", ".join(releases) or "-"
             )
         )
     for gap in plan["gaps"]:

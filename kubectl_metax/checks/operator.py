@@ -277,7 +277,7 @@ def crd_present(context: Context) -> List[Finding]:
         Finding(
             id="MX108",
             severity=ERROR,
-            message=_("The operator runs but the CRD {crd} does not exist.").format(
+            message=_("The operator is deployed but the CRD {crd} does not exist.").format(
                 crd=facts.CLUSTER_OPERATOR_CRD
             ),
             objects=(ObjectRef("CustomResourceDefinition", facts.CLUSTER_OPERATOR_CRD),),

@@ -94,6 +94,14 @@ def _paint(text: str, key: str, colour: bool) -> str:
     return f"\033[{COLOURS[key]}m{text}\033[0m" if colour else text
 
 
+def _mark_key(result: CheckResult) -> str:
+    """Return the MARKS key of a check: its status, or the worst severity it found."""
+    if result.status != "failed":
+        return result.status
+    own = {finding.severity for finding in result.findings if finding.id == result.id}
+    return ERROR if ERROR in own else WARNING
+
+
 def render_text(context: Context, results: List[CheckResult], *, colour: bool) -> str:
     """Return the human report: one block per area, a mark per check and per finding."""
     lines: List[str] = []
@@ -107,7 +115,8 @@ def render_text(context: Context, results: List[CheckResult], *, colour: bool) -
         lines.append(area_title(area))
         for result in in_area:
             status = result.status
-            mark = _paint(MARKS[status], status, colour)
+            key = _mark_key(result)
+            mark = _paint(MARKS[key], key, colour)
             suffix = _(" (not run)") if status == "not-run" else ""
             lines.append(f"  {mark} {result.id} {result.title}{suffix}")
             for finding in result.findings:
@@ -125,8 +134,8 @@ def render_text(context: Context, results: List[CheckResult], *, colour: bool) -
     lines.append("")
     lines.append(
         _(
-            "{errors} errors, {warnings} warnings, {infos} notes; {passed} checks passed, "
-            "{not_run} not run."
+            "Errors: {errors}, warnings: {warnings}, notes: {infos}; checks passed: {passed}, "
+            "not run: {not_run}."
         ).format(
             errors=counts["errors"],
             warnings=counts["warnings"],

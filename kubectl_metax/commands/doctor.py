@@ -183,7 +183,7 @@ def run(args: argparse.Namespace) -> int:
     if args.output == "text":
         sys.stdout.write(report.render_text(context, results, colour=use_colour(sys.stdout)))
     else:
-        printing.emit(report.document(context, results), args.output)
+        printing.emit(report.document(context, results), args.output, sys.stdout)
 
     severities = {finding.severity for result in results for finding in result.findings}
     if ERROR in severities or (args.strict and WARNING in severities):

@@ -4,8 +4,8 @@ Covers: helm v4 rejects the unsigned archive by default (it verifies
 signatures of plugin tarballs and there is no .prov file) and installs it
 with --verify=false; the installed plugin is `metax`, type postrenderer/v1;
 installing the unpacked folder needs no flag; `helm template --post-renderer
-metax` runs kubectl-metax from PATH and its output carries what the
-post-renderer adds; Helm 3 runs the same program with --post-renderer
+metax` runs kubectl-metax from PATH, passes --post-renderer-args on, and its
+output carries what the post-renderer adds; Helm 3 runs the same program with --post-renderer
 kubectl-metax --post-renderer-args post-render, as docs/install.md describes.
 
 Leaves out: signed archives (the project has no signing key yet) and what
@@ -26,6 +26,7 @@ from tests.distribution.conftest import REPO, Release
 CHART = REPO / "examples" / "charts" / "metax-operator"
 # The label the post-renderer puts on every object it adds.
 ADDED_MARK = "kubectl-metax/generated-by: post-render"
+REGISTRY = "harbor.example.cn/mximages"
 
 
 @pytest.fixture
@@ -101,23 +102,25 @@ def test_helm4_post_renders_with_plugin(
     assert installed.returncode == 0, installed.stderr
     plain = helm(helm4_bin, ["template", "demo", str(CHART)], helm_env)
     assert plain.returncode == 0, plain.stderr
-    rendered = helm(
-        helm4_bin, ["template", "demo", str(CHART), "--post-renderer", "metax"], helm_env
-    )
+    post_render = ["--post-renderer", "metax"]
+    for word in ("--registry", REGISTRY):
+        post_render += ["--post-renderer-args", word]
+    rendered = helm(helm4_bin, ["template", "demo", str(CHART), *post_render], helm_env)
     assert rendered.returncode == 0, rendered.stderr
     assert ADDED_MARK not in plain.stdout
     assert ADDED_MARK in rendered.stdout
+    assert f"image: {REGISTRY}/gpu-label:" not in plain.stdout
+    assert f"image: {REGISTRY}/gpu-label:" in rendered.stdout
 
 
 def test_helm3_post_renders_with_program(helm3_bin: Path, helm_env: Dict[str, str]) -> None:
-    registry = "harbor.example.cn/mximages"
     args = ["template", "demo", str(CHART)]
     plain = helm(helm3_bin, args, helm_env)
     assert plain.returncode == 0, plain.stderr
     post_render = ["--post-renderer", "kubectl-metax"]
-    for word in ("post-render", "--registry", registry):
+    for word in ("post-render", "--registry", REGISTRY):
         post_render += ["--post-renderer-args", word]
     rendered = helm(helm3_bin, [*args, *post_render], helm_env)
     assert rendered.returncode == 0, rendered.stderr
-    assert f"image: {registry}/gpu-label:" not in plain.stdout
-    assert f"image: {registry}/gpu-label:" in rendered.stdout
+    assert f"image: {REGISTRY}/gpu-label:" not in plain.stdout
+    assert f"image: {REGISTRY}/gpu-label:" in rendered.stdout

@@ -66,10 +66,8 @@ def test_makefile_default_is_placeholder() -> None:
 
 
 def test_documented_install_flags() -> None:
-    documented = commands(PAGES[0].read_text(encoding="utf-8"))
-    assert any("helm plugin install --verify=false helm-plugin-metax-" in line for line in documented)
-    assert any("helm plugin install ./helm-plugin-metax" in line for line in documented)
-    assert any("--manifest=metax.yaml --archive=kubectl-metax-" in line for line in documented)
-    assert any(
-        "--post-renderer kubectl-metax --post-renderer-args post-render" in line for line in shown
-    )
+    documented = "\n".join(commands(PAGES[0].read_text(encoding="utf-8")))
+    assert "helm plugin install --verify=false helm-plugin-metax-" in documented
+    assert "helm plugin install ./helm-plugin-metax" in documented
+    assert "--manifest=metax.yaml --archive=kubectl-metax-" in documented
+    assert "--post-renderer kubectl-metax --post-renderer-args post-render" in documented

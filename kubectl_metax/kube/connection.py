@@ -24,7 +24,9 @@ from kubectl_metax.kube import durations
 
 log = logging.getLogger(__name__)
 
-DEFAULT_KUBECONFIG = "~/.kube/config"
+DEFAULT_KUBECONFIG = os.path.join(".kube", "config")  # under $HOME
+# Where Kubernetes mounts a Pod's service account token and CA certificate.
+SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 
 
 @dataclass
@@ -58,7 +60,8 @@ def kubeconfig_paths(flag: Optional[str], environ: Mapping[str, str]) -> List[st
         candidates = [os.path.expanduser(part) for part in listed.split(os.pathsep) if part]
         return [path for path in candidates if os.path.isfile(path)]
 
-    default = os.path.expanduser(DEFAULT_KUBECONFIG)
+    home = environ.get("HOME") or os.path.expanduser("~")
+    default = os.path.join(home, DEFAULT_KUBECONFIG)
     return [default] if os.path.isfile(default) else []
 
 
@@ -97,6 +100,7 @@ def connect(
     context: Optional[str],
     request_timeout: str,
     environ: Optional[Mapping[str, str]] = None,
+    service_account_dir: str = SERVICE_ACCOUNT_DIR,
 ) -> Connection:
     """Return a Connection for the flags; raises InvalidInput for unusable flags or files."""
     env = os.environ if environ is None else environ
@@ -140,8 +144,8 @@ def connect(
             )
         try:
             incluster_config.InClusterConfigLoader(
-                token_filename=incluster_config.SERVICE_TOKEN_FILENAME,
-                cert_filename=incluster_config.SERVICE_CERT_FILENAME,
+                token_filename=os.path.join(service_account_dir, "token"),
+                cert_filename=os.path.join(service_account_dir, "ca.crt"),
                 environ=env,
             ).load_and_set(configuration)
         except ConfigException as error:

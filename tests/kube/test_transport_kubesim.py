@@ -2,11 +2,12 @@
 
 Covers: 429 and 503 retried after Retry-After, a dropped connection retried
 for reads, the retries bounded; a 403 translated with the `kubectl auth
-can-i` hint; --request-timeout turning a slow answer into TimedOut and a
+can-i` hint; --request-timeout turning a slow response into TimedOut and a
 slow LIST into a "timeout" gap; LIST pagination with limit and continue;
 collection with one kind forbidden; an unreachable server named by the CLI;
---context chosen from the second of two KUBECONFIG files.
-Leaves out: in-cluster configuration (needs a service account mount).
+--context chosen from the second of two KUBECONFIG files; the in-cluster
+service account (a mount folder in tmp_path); ~/.kube/config under $HOME.
+Leaves out: exec and auth-provider credentials.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import yaml
 from kubectl_metax import cli
 from kubectl_metax.kube import collecting, connection, errors, transport
 from kubectl_metax.kube.errors import RequestTarget
+from tests.kubesim.contract import UserInfo
 
 NAMESPACES = RequestTarget("list", "namespaces")
 
@@ -166,3 +168,37 @@ def test_context_from_second_kubeconfig(
     capsys.readouterr()
     assert cli.run(["unstick", "--dry-run", "--context", "kubesim"]) == 0
     assert "nothing is stuck" in capsys.readouterr().out
+
+
+def test_in_cluster_service_account(kubesim: Any, tmp_path: Path) -> None:
+    mount = tmp_path / "serviceaccount"
+    mount.mkdir()
+    (mount / "token").write_text(
+        kubesim.token_for(UserInfo("system:serviceaccount:kube-system:x", ("system:masters",)))
+    )
+    (mount / "ca.crt").write_text(kubesim.ca_pem)
+    host, port = kubesim.url.rsplit("//", 1)[1].rsplit(":", 1)
+    conn = connection.connect(
+        kubeconfig=None,
+        context=None,
+        request_timeout="0",
+        environ={
+            "HOME": str(tmp_path),
+            "KUBERNETES_SERVICE_HOST": host,
+            "KUBERNETES_SERVICE_PORT": port,
+        },
+        service_account_dir=str(mount),
+    )
+    assert conn.context == ""
+    page = transport.Api(conn).get("/api/v1/namespaces", target=NAMESPACES)
+    assert page["kind"] == "NamespaceList"
+    assert kubesim.audit[-1].user == "system:serviceaccount:kube-system:x"
+
+
+def test_home_kubeconfig_used_without_variable(kubesim: Any, tmp_path: Path) -> None:
+    (tmp_path / ".kube").mkdir()
+    (tmp_path / ".kube" / "config").write_text(kubesim.kubeconfig.read_text())
+    conn = connection.connect(
+        kubeconfig=None, context=None, request_timeout="0", environ={"HOME": str(tmp_path)}
+    )
+    assert conn.host == kubesim.url

@@ -29,14 +29,26 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve the emulated API until SIGTERM or SIGINT")
     serve.add_argument("--state", type=Path, help="multi-document YAML loaded at start")
-    serve.add_argument("--kubeconfig", type=Path, required=True, help="where to write the admin kubeconfig")
-    serve.add_argument("--tls", dest="tls", action="store_true", default=True, help="serve HTTPS (default)")
+    serve.add_argument(
+        "--kubeconfig", type=Path, required=True, help="where to write the admin kubeconfig"
+    )
+    serve.add_argument(
+        "--tls", dest="tls", action="store_true", default=True, help="serve HTTPS (default)"
+    )
     serve.add_argument("--no-tls", dest="tls", action="store_false", help="serve plain HTTP")
     serve.add_argument("--audit", type=Path, help="append one JSON line per request to this file")
-    serve.add_argument("--faults", type=Path, help="JSON or YAML list of fault rules to install at start")
-    serve.add_argument("--actors", default="", help="comma-separated actors: operator, workloads, jobs")
-    serve.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (0 picks a free one)")
-    serve.add_argument("--verbose", action="store_true", help="log requests and controller activity to stderr")
+    serve.add_argument(
+        "--faults", type=Path, help="JSON or YAML list of fault rules to install at start"
+    )
+    serve.add_argument(
+        "--actors", default="", help="comma-separated actors: operator, workloads, jobs"
+    )
+    serve.add_argument(
+        "--port", type=int, default=0, help="TCP port on 127.0.0.1 (0 picks a free one)"
+    )
+    serve.add_argument(
+        "--verbose", action="store_true", help="log requests and controller activity to stderr"
+    )
     return parser
 
 
@@ -71,7 +83,10 @@ def serve(args: argparse.Namespace) -> int:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if getattr(args, "verbose", False) else logging.WARNING, stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.DEBUG if getattr(args, "verbose", False) else logging.WARNING,
+        stream=sys.stderr,
+    )
     return serve(args)
 
 

@@ -31,8 +31,16 @@ Path = Tuple[str, ...]
 
 # Metadata fields that the server sets and that apply configurations do not own.
 _SYSTEM_METADATA = {
-    "name", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp",
-    "deletionTimestamp", "deletionGracePeriodSeconds", "managedFields", "selfLink",
+    "name",
+    "namespace",
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "managedFields",
+    "selfLink",
 }
 
 
@@ -55,20 +63,23 @@ def field_paths(obj: Object) -> Set[Path]:
 def _walk(value: Any, prefix: Path, field: str, parent: str, paths: Set[Path]) -> None:
     if isinstance(value, dict) and value:
         for key, child in value.items():
-            _walk(child, prefix + (f"f:{key}",), key, field, paths)
+            _walk(child, (*prefix, f"f:{key}"), key, field, paths)
         return
     if isinstance(value, list) and value:
         merge_key = patching.merge_key_for(field, parent)
         if field in patching.SET_LISTS and all(not isinstance(v, (dict, list)) for v in value):
             for item in value:
-                paths.add(prefix + (f"v:{json.dumps(item)}",))
+                paths.add((*prefix, f"v:{json.dumps(item)}"))
             return
         if merge_key and all(isinstance(v, dict) and merge_key in v for v in value):
             for item in value:
-                item_prefix = prefix + ("k:" + json.dumps({merge_key: item[merge_key]}, separators=(",", ":")),)
-                paths.add(item_prefix + (".",))
+                item_prefix = (
+                    *prefix,
+                    "k:" + json.dumps({merge_key: item[merge_key]}, separators=(",", ":")),
+                )
+                paths.add((*item_prefix, "."))
                 for key, child in item.items():
-                    _walk(child, item_prefix + (f"f:{key}",), key, field, paths)
+                    _walk(child, (*item_prefix, f"f:{key}"), key, field, paths)
             return
     paths.add(prefix)
 
@@ -84,7 +95,11 @@ def value_at(obj: Any, path: Path) -> Tuple[bool, Any]:
             current = current[rest]
         elif kind == "k" and isinstance(current, list):
             wanted = json.loads(rest)
-            match = [i for i in current if isinstance(i, dict) and all(i.get(k) == v for k, v in wanted.items())]
+            match = [
+                i
+                for i in current
+                if isinstance(i, dict) and all(i.get(k) == v for k, v in wanted.items())
+            ]
             if not match:
                 return False, None
             current = match[0]
@@ -125,7 +140,11 @@ def _remove_child(container: Any, element: str) -> None:
         container.pop(rest, None)
     elif kind == "k" and isinstance(container, list):
         wanted = json.loads(rest)
-        container[:] = [i for i in container if not (isinstance(i, dict) and all(i.get(k) == v for k, v in wanted.items()))]
+        container[:] = [
+            i
+            for i in container
+            if not (isinstance(i, dict) and all(i.get(k) == v for k, v in wanted.items()))
+        ]
     elif kind == "v" and isinstance(container, list):
         item = json.loads(rest)
         container[:] = [i for i in container if i != item]
@@ -144,11 +163,11 @@ def from_fields_v1(tree: Object, prefix: Path = ()) -> Set[Path]:
     paths: Set[Path] = set()
     for key, child in tree.items():
         if key == ".":
-            paths.add(prefix + (".",))
+            paths.add((*prefix, "."))
         elif child:
-            paths |= from_fields_v1(child, prefix + (key,))
+            paths |= from_fields_v1(child, (*prefix, key))
         else:
-            paths.add(prefix + (key,))
+            paths.add((*prefix, key))
     return paths
 
 
@@ -160,7 +179,9 @@ def _entries(obj: Object) -> List[Object]:
     return list(obj.get("metadata", {}).get("managedFields") or [])
 
 
-def _entry(manager: str, operation: str, api_version: str, paths: Set[Path], subresource: str = "") -> Object:
+def _entry(
+    manager: str, operation: str, api_version: str, paths: Set[Path], subresource: str = ""
+) -> Object:
     entry: Object = {
         "manager": manager,
         "operation": operation,
@@ -174,7 +195,9 @@ def _entry(manager: str, operation: str, api_version: str, paths: Set[Path], sub
     return entry
 
 
-def record_update(old: Optional[Object], new: Object, manager: str, *, subresource: str = "") -> None:
+def record_update(
+    old: Optional[Object], new: Object, manager: str, *, subresource: str = ""
+) -> None:
     """Give manager the fields that changed between old and new (operation Update)."""
     old_paths = field_paths(old) if old else set()
     new_paths = field_paths(new)
@@ -184,7 +207,11 @@ def record_update(old: Optional[Object], new: Object, manager: str, *, subresour
     mine: Set[Path] = set()
     for entry in _entries(old or {}):
         owned = from_fields_v1(entry.get("fieldsV1", {}))
-        if entry.get("manager") == manager and entry.get("operation") == "Update" and entry.get("subresource", "") == subresource:
+        if (
+            entry.get("manager") == manager
+            and entry.get("operation") == "Update"
+            and entry.get("subresource", "") == subresource
+        ):
             mine = owned
             continue
         owned -= changed | removed
@@ -196,7 +223,15 @@ def record_update(old: Optional[Object], new: Object, manager: str, *, subresour
     new.setdefault("metadata", {})["managedFields"] = entries
 
 
-def apply(current: Optional[Object], applied: Object, manager: str, *, force: bool, resource: ResourceInfo, merge: bool = True) -> Object:
+def apply(
+    current: Optional[Object],
+    applied: Object,
+    manager: str,
+    *,
+    force: bool,
+    resource: ResourceInfo,
+    merge: bool = True,
+) -> Object:
     """Return the object after manager applies `applied` to `current` (None when absent).
 
     Raises 409 Conflict when a field differs from another manager's value and force is false.
@@ -213,7 +248,11 @@ def apply(current: Optional[Object], applied: Object, manager: str, *, force: bo
         if entry.get("manager") == manager and entry.get("operation") == "Apply":
             previous = owned
             continue
-        clash = [p for p in owned & applied_paths if p[-1] != "." and value_at(base, p) != value_at(applied, p)]
+        clash = [
+            p
+            for p in owned & applied_paths
+            if p[-1] != "." and value_at(base, p) != value_at(applied, p)
+        ]
         if clash:
             conflicts.setdefault(entry.get("manager", ""), []).extend(clash)
         others.append((entry, owned))
@@ -263,7 +302,9 @@ def _dotted(path: Path) -> str:
     return text
 
 
-def _conflict_error(conflicts: Dict[str, List[Path]], resource: ResourceInfo, applied: Object) -> ApiError:
+def _conflict_error(
+    conflicts: Dict[str, List[Path]], resource: ResourceInfo, applied: Object
+) -> ApiError:
     """Build the 409 that SSA returns (k8s.io/apimachinery/pkg/util/managedfields conflict.go)."""
     count = sum(len(paths) for paths in conflicts.values())
     causes = []
@@ -271,13 +312,21 @@ def _conflict_error(conflicts: Dict[str, List[Path]], resource: ResourceInfo, ap
     for manager, paths in sorted(conflicts.items()):
         for path in sorted(paths):
             dotted = _dotted(path)
-            causes.append({"type": "FieldManagerConflict", "message": f'conflict with "{manager}"', "field": dotted})
+            causes.append(
+                {
+                    "type": "FieldManagerConflict",
+                    "message": f'conflict with "{manager}"',
+                    "field": dotted,
+                }
+            )
             lines.append((manager, dotted))
     if count == 1:
         manager, dotted = lines[0]
         message = f'Apply failed with 1 conflict: conflict with "{manager}": {dotted}'
     else:
-        message = f"Apply failed with {count} conflicts: " + "\n".join(f'conflict with "{m}": {d}' for m, d in lines)
+        message = f"Apply failed with {count} conflicts: " + "\n".join(
+            f'conflict with "{m}": {d}' for m, d in lines
+        )
     name = applied.get("metadata", {}).get("name", "")
     details: Object = {"name": name, "kind": resource.resource, "causes": causes}
     if resource.group:
@@ -291,4 +340,4 @@ def user_agent_manager(user_agent: str) -> str:
     return name[:128] or "unknown"
 
 
-__all__ = ["apply", "record_update", "field_paths", "user_agent_manager", "errors"]
+__all__ = ["apply", "errors", "field_paths", "record_update", "user_agent_manager"]

@@ -34,7 +34,9 @@ CRD_RESOURCE = ("apiextensions.k8s.io", "customresourcedefinitions")
 class SimCluster:
     """Thread-safe; see contract.Cluster for the controller-facing methods."""
 
-    def __init__(self, plugins: Optional[PluginSet] = None, *, audit_path: Optional[str] = None) -> None:
+    def __init__(
+        self, plugins: Optional[PluginSet] = None, *, audit_path: Optional[str] = None
+    ) -> None:
         self.plugins = plugins or PluginSet()
         self.registry = Registry()
         self.store = Store()
@@ -48,8 +50,10 @@ class SimCluster:
         self.admin_token = self.issue_token(ADMIN)
         self._callbacks: List[WatchCallback] = []
         self._callbacks_lock = threading.Lock()
-        self._events: "queue.Queue[Optional[Event]]" = queue.Queue()
-        self._dispatcher = threading.Thread(target=self._dispatch, name="kubesim-watch-dispatch", daemon=True)
+        self._events: queue.Queue[Optional[Event]] = queue.Queue()
+        self._dispatcher = threading.Thread(
+            target=self._dispatch, name="kubesim-watch-dispatch", daemon=True
+        )
         self._dispatcher.start()
         self.store.subscribe(self._events.put)
 
@@ -78,7 +82,11 @@ class SimCluster:
     def served(self, resource: ResourceInfo) -> Served:
         served = self.registry.find(resource.group, resource.version, resource.resource)
         if served is None:
-            raise ApiError(404, "NotFound", f"the server could not find the requested resource ({resource.resource}.{resource.group})")
+            raise ApiError(
+                404,
+                "NotFound",
+                f"the server could not find the requested resource ({resource.resource}.{resource.group})",
+            )
         return served
 
     def resources(self) -> List[ResourceInfo]:
@@ -92,7 +100,12 @@ class SimCluster:
 
     def namespaced_resources(self) -> List[ResourceInfo]:
         """Every stored namespaced resource; what a namespace controller must empty."""
-        return [info for info in self.resources() if info.namespaced and not self.registry.find(info.group, info.version, info.resource).virtual]  # type: ignore[union-attr]
+        return [
+            info
+            for info in self.resources()
+            if info.namespaced
+            and not self.registry.find(info.group, info.version, info.resource).virtual
+        ]  # type: ignore[union-attr]
 
     def get_crd(self, name: str) -> Optional[Object]:
         return self.store.get(key_of(_crd_info(), "", name))
@@ -104,7 +117,12 @@ class SimCluster:
         return self._as_version(resource, obj) if obj else None
 
     def list(self, resource: ResourceInfo, namespace: str = "") -> List[Object]:
-        return [self._as_version(resource, obj) for obj in self.store.items(resource.group, resource.resource, namespace if resource.namespaced else "")]
+        return [
+            self._as_version(resource, obj)
+            for obj in self.store.items(
+                resource.group, resource.resource, namespace if resource.namespaced else ""
+            )
+        ]
 
     def _as_version(self, resource: ResourceInfo, obj: Object) -> Object:
         """Present a stored object at the requested version (CRD versions share one schema here)."""
@@ -115,7 +133,11 @@ class SimCluster:
     def _served_for_object(self, obj: Object) -> Served:
         served = self.registry.find_kind(obj.get("apiVersion", ""), obj.get("kind", ""))
         if served is None:
-            raise ApiError(404, "NotFound", f'the server could not find the requested resource: no kind "{obj.get("kind")}" is registered for version "{obj.get("apiVersion")}"')
+            raise ApiError(
+                404,
+                "NotFound",
+                f'the server could not find the requested resource: no kind "{obj.get("kind")}" is registered for version "{obj.get("apiVersion")}"',
+            )
         return served
 
     def create(self, obj: Object) -> Object:
@@ -140,13 +162,22 @@ class SimCluster:
     def update(self, obj: Object) -> Object:
         served = self._served_for_object(obj)
         meta = obj.get("metadata", {})
-        return self.ops.update(served, meta.get("namespace", ""), meta.get("name", ""), obj, manager="kubesim")
+        return self.ops.update(
+            served, meta.get("namespace", ""), meta.get("name", ""), obj, manager="kubesim"
+        )
 
     def update_status(self, obj: Object) -> Object:
         served = self._served_for_object(obj)
         meta = obj.get("metadata", {})
         subresource = "status" if "status" in served.info.subresources else ""
-        return self.ops.update(served, meta.get("namespace", ""), meta.get("name", ""), obj, subresource=subresource, manager="kubesim")
+        return self.ops.update(
+            served,
+            meta.get("namespace", ""),
+            meta.get("name", ""),
+            obj,
+            subresource=subresource,
+            manager="kubesim",
+        )
 
     def finalize_namespace(self, name: str, finalizers: List[str]) -> Object:
         """Set a namespace's spec.finalizers, as PUT .../namespaces/<name>/finalize does."""
@@ -158,10 +189,14 @@ class SimCluster:
         current["spec"] = dict(current.get("spec") or {}, finalizers=list(finalizers))
         return self.ops.update(served, "", name, current, subresource="finalize")
 
-    def delete(self, resource: ResourceInfo, namespace: str, name: str, *, propagation: str = "Background") -> Optional[Object]:
+    def delete(
+        self, resource: ResourceInfo, namespace: str, name: str, *, propagation: str = "Background"
+    ) -> Optional[Object]:
         try:
             served = self.served(resource)
-            return self.ops.delete(served, namespace, name, options={"propagationPolicy": propagation})
+            return self.ops.delete(
+                served, namespace, name, options={"propagationPolicy": propagation}
+            )
         except ApiError as error:
             if error.code == 404:
                 return None
@@ -191,8 +226,13 @@ class SimCluster:
             for callback in callbacks:
                 try:
                     callback(event.type, event.resource, copy.deepcopy(event.object))
-                except Exception:  # noqa: BLE001 - a broken controller must not stop delivery to others
-                    LOG.exception("watch callback %r failed on %s %s", callback, event.type, event.object.get("metadata", {}).get("name"))
+                except Exception:
+                    LOG.exception(
+                        "watch callback %r failed on %s %s",
+                        callback,
+                        event.type,
+                        event.object.get("metadata", {}).get("name"),
+                    )
 
     def close(self) -> None:
         self._events.put(None)
@@ -216,7 +256,13 @@ class SimCluster:
         group, plural = spec.get("group", ""), spec.get("names", {}).get("plural", "")
         for key, obj in self.store.all_objects():
             if key[0] == group and key[1] == plural:
-                info = ResourceInfo(group=group, version=obj.get("apiVersion", "/").split("/")[-1], resource=plural, kind=obj.get("kind", ""), namespaced=bool(key[2]))
+                info = ResourceInfo(
+                    group=group,
+                    version=obj.get("apiVersion", "/").split("/")[-1],
+                    resource=plural,
+                    kind=obj.get("kind", ""),
+                    namespaced=bool(key[2]),
+                )
                 self.store.remove(info, obj)
 
     # ----- state ---------------------------------------------------------
@@ -226,4 +272,10 @@ class SimCluster:
 
 
 def _crd_info() -> ResourceInfo:
-    return ResourceInfo(group="apiextensions.k8s.io", version="v1", resource="customresourcedefinitions", kind="CustomResourceDefinition", namespaced=False)
+    return ResourceInfo(
+        group="apiextensions.k8s.io",
+        version="v1",
+        resource="customresourcedefinitions",
+        kind="CustomResourceDefinition",
+        namespaced=False,
+    )

@@ -34,7 +34,9 @@ def api_versions() -> Object:
     return {
         "kind": "APIVersions",
         "versions": ["v1"],
-        "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1:6443"}],
+        "serverAddressByClientCIDRs": [
+            {"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1:6443"}
+        ],
     }
 
 
@@ -75,7 +77,15 @@ def _resource_entries(served: Served) -> List[Object]:
         verbs = ["get", "patch", "update"]
         if sub == "finalize":
             verbs = ["update"]
-        entries.append({"name": f"{info.resource}/{sub}", "singularName": "", "namespaced": info.namespaced, "kind": "Scale" if sub == "scale" else info.kind, "verbs": verbs})
+        entries.append(
+            {
+                "name": f"{info.resource}/{sub}",
+                "singularName": "",
+                "namespaced": info.namespaced,
+                "kind": "Scale" if sub == "scale" else info.kind,
+                "verbs": verbs,
+            }
+        )
     return entries
 
 
@@ -87,4 +97,9 @@ def api_resource_list(registry: Registry, group: str, version: str) -> Object:
     for item in sorted(served, key=lambda s: s.info.resource):
         resources.extend(_resource_entries(item))
     group_version = f"{group}/{version}" if group else version
-    return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": resources}
+    return {
+        "kind": "APIResourceList",
+        "apiVersion": "v1",
+        "groupVersion": group_version,
+        "resources": resources,
+    }

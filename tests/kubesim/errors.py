@@ -41,7 +41,10 @@ def _details(resource: Optional[ResourceInfo], name: str, kind: str = "") -> Obj
 
 def not_found(resource: ResourceInfo, name: str) -> ApiError:
     return ApiError(
-        404, "NotFound", f'{qualified(resource)} "{name}" not found', details=_details(resource, name)
+        404,
+        "NotFound",
+        f'{qualified(resource)} "{name}" not found',
+        details=_details(resource, name),
     )
 
 
@@ -108,7 +111,10 @@ def generic_server_response(code: int, server_message: str) -> ApiError:
     }
     reason, message = reasons.get(
         code,
-        ("Unknown", f"the server responded with the status code {code} but did not return more information"),
+        (
+            "Unknown",
+            f"the server responded with the status code {code} but did not return more information",
+        ),
     )
     details: Object = {}
     if server_message:
@@ -120,16 +126,23 @@ def bad_request(message: str) -> ApiError:
     return ApiError(400, "BadRequest", message)
 
 
-def forbidden(user: str, verb: str, resource: Optional[ResourceInfo], namespace: str, name: str, reason: str) -> ApiError:
+def forbidden(
+    user: str,
+    verb: str,
+    resource: Optional[ResourceInfo],
+    *,
+    namespace: str,
+    name: str,
+    reason: str,
+) -> ApiError:
     """Mirror NewForbidden as the RBAC filter builds it (endpoints/handlers/responsewriters)."""
     if resource is None:
         message = f'forbidden: User "{user}" cannot {verb} path'
         return ApiError(403, "Forbidden", message + (f": {reason}" if reason else ""))
-    what = resource.resource if not resource.group else f"{resource.resource}"
     group = f' in API group "{resource.group}"'
     scope = f' in the namespace "{namespace}"' if namespace else " at the cluster scope"
     target = f'{qualified(resource)} "{name}"' if name else qualified(resource)
-    message = f'{target} is forbidden: User "{user}" cannot {verb} resource "{what}"{group}{scope}'
+    message = f'{target} is forbidden: User "{user}" cannot {verb} resource "{resource.resource}"{group}{scope}'
     if reason:
         message += f": {reason}"
     return ApiError(403, "Forbidden", message, details=_details(resource, name))
@@ -138,12 +151,18 @@ def forbidden(user: str, verb: str, resource: Optional[ResourceInfo], namespace:
 def method_not_allowed(verb: str, resource: Optional[ResourceInfo]) -> ApiError:
     what = qualified(resource) if resource is not None else "path"
     return ApiError(
-        405, "MethodNotAllowed", f"the server does not allow this method on the requested resource ({verb} {what})"
+        405,
+        "MethodNotAllowed",
+        f"the server does not allow this method on the requested resource ({verb} {what})",
     )
 
 
 def unsupported_media_type(content_type: str) -> ApiError:
-    return ApiError(415, "UnsupportedMediaType", f'the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got "{content_type}")')
+    return ApiError(
+        415,
+        "UnsupportedMediaType",
+        f'the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got "{content_type}")',
+    )
 
 
 def gone(message: str) -> ApiError:

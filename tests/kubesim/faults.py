@@ -45,12 +45,12 @@ class FaultRule:
     code: Optional[int] = None
     reason: str = ""
     message: str = ""
-    latency: float = 0.0  # seconds added before answering
+    latency: float = 0.0  # seconds to wait before responding
     retry_after: Optional[int] = None
     drop: bool = False  # close the connection without a response
     matched: int = 0
     fired: int = 0
-    _pattern: Optional["re.Pattern[str]"] = field(default=None, repr=False)
+    _pattern: Optional[re.Pattern[str]] = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self._pattern = re.compile(self.path) if self.path else None
@@ -66,9 +66,7 @@ class FaultRule:
             return False
         if self.resource and self.resource != resource:
             return False
-        if self._pattern is not None and not self._pattern.search(path):
-            return False
-        return True
+        return not (self._pattern is not None and not self._pattern.search(path))
 
     @property
     def exhausted(self) -> bool:
@@ -82,7 +80,13 @@ class FaultInjector:
 
     def add(self, **spec: Any) -> FaultRule:
         """Add a rule; keyword arguments are FaultRule fields. Returns it (its counters update)."""
-        rule = FaultRule(**{k: v for k, v in spec.items() if not k.startswith("_") and k not in ("matched", "fired")})
+        rule = FaultRule(
+            **{
+                k: v
+                for k, v in spec.items()
+                if not k.startswith("_") and k not in ("matched", "fired")
+            }
+        )
         with self._lock:
             self._rules.append(rule)
         return rule

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Union
-
-import base64
 
 import yaml
 
@@ -50,9 +49,11 @@ class KubeSim:
 
     # ----- lifecycle ---------------------------------------------------------
 
-    def start(self) -> "KubeSim":
+    def start(self) -> KubeSim:
         for name in SYSTEM_NAMESPACES:
-            self.cluster.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+            self.cluster.create(
+                {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+            )
         if self._state_source is not None:
             self.load(self._state_source)
         self.write_kubeconfig(self.kubeconfig, ADMIN, token=self.cluster.admin_token)
@@ -70,8 +71,10 @@ class KubeSim:
         for controller in reversed(self.cluster.plugins.controllers):
             try:
                 controller.stop()
-            except Exception:  # noqa: BLE001 - one failing controller must not keep the server up
-                LOG.exception("controller %s failed to stop", getattr(controller, "name", controller))
+            except Exception:
+                LOG.exception(
+                    "controller %s failed to stop", getattr(controller, "name", controller)
+                )
         self._server.stop()
         self.cluster.close()
 
@@ -104,19 +107,32 @@ class KubeSim:
     def token_for(self, user: UserInfo) -> str:
         return self.cluster.issue_token(user)
 
-    def write_kubeconfig(self, path: Union[str, Path], user: UserInfo, *, token: Optional[str] = None) -> Path:
+    def write_kubeconfig(
+        self, path: Union[str, Path], user: UserInfo, *, token: Optional[str] = None
+    ) -> Path:
         """Write a kubeconfig that authenticates as user (a new token unless one is given)."""
         path = Path(path)
         token = token or self.token_for(user)
         cluster: Object = {"server": self.cluster.url}
         if self.cluster.ca_pem:
-            cluster["certificate-authority-data"] = base64.b64encode(self.cluster.ca_pem.encode("ascii")).decode("ascii")
+            cluster["certificate-authority-data"] = base64.b64encode(
+                self.cluster.ca_pem.encode("ascii")
+            ).decode("ascii")
         config = {
             "apiVersion": "v1",
             "kind": "Config",
             "clusters": [{"name": "kubesim", "cluster": cluster}],
             "users": [{"name": user.username, "user": {"token": token}}],
-            "contexts": [{"name": "kubesim", "context": {"cluster": "kubesim", "user": user.username, "namespace": "default"}}],
+            "contexts": [
+                {
+                    "name": "kubesim",
+                    "context": {
+                        "cluster": "kubesim",
+                        "user": user.username,
+                        "namespace": "default",
+                    },
+                }
+            ],
             "current-context": "kubesim",
             "preferences": {},
         }

@@ -38,7 +38,13 @@ def index(registry: Registry) -> Object:
     for group, versions in registry.groups():
         for version in versions:
             gv = _gv_path(group, version)
-            digest = hashlib.sha512(json.dumps(document(registry, group, version), sort_keys=True).encode()).hexdigest()[:64].upper()
+            digest = (
+                hashlib.sha512(
+                    json.dumps(document(registry, group, version), sort_keys=True).encode()
+                )
+                .hexdigest()[:64]
+                .upper()
+            )
             paths[gv] = {"serverRelativeURL": f"/openapi/v3/{gv}?hash={digest}"}
     return {"paths": paths}
 
@@ -46,7 +52,14 @@ def index(registry: Registry) -> Object:
 def _parameters(names: List[str]) -> List[Object]:
     params = []
     for name in names:
-        params.append({"name": name, "in": "query", "description": name, "schema": {"type": "string", "uniqueItems": True}})
+        params.append(
+            {
+                "name": name,
+                "in": "query",
+                "description": name,
+                "schema": {"type": "string", "uniqueItems": True},
+            }
+        )
     return params
 
 
@@ -55,12 +68,30 @@ def _operation(served: Served, action: str, *, query: List[str], body: bool = Fa
     op: Object = {
         "operationId": f"{action}{info.kind}",
         "parameters": _parameters(query),
-        "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{_schema_name(served)}"}}}}},
+        "responses": {
+            "200": {
+                "description": "OK",
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": f"#/components/schemas/{_schema_name(served)}"}
+                    }
+                },
+            }
+        },
         "x-kubernetes-action": action,
-        "x-kubernetes-group-version-kind": {"group": info.group, "version": info.version, "kind": info.kind},
+        "x-kubernetes-group-version-kind": {
+            "group": info.group,
+            "version": info.version,
+            "kind": info.kind,
+        },
     }
     if body:
-        op["requestBody"] = {"content": {"*/*": {"schema": {"$ref": f"#/components/schemas/{_schema_name(served)}"}}}, "required": True}
+        op["requestBody"] = {
+            "content": {
+                "*/*": {"schema": {"$ref": f"#/components/schemas/{_schema_name(served)}"}}
+            },
+            "required": True,
+        }
     return op
 
 
@@ -70,28 +101,45 @@ _WRITE_QUERY = ["dryRun", "fieldManager", "fieldValidation"]
 def _paths_for(served: Served) -> Object:
     info = served.info
     prefix = "/" + _gv_path(info.group, info.version)
-    collection = f"{prefix}/namespaces/{{namespace}}/{info.resource}" if info.namespaced else f"{prefix}/{info.resource}"
+    collection = (
+        f"{prefix}/namespaces/{{namespace}}/{info.resource}"
+        if info.namespaced
+        else f"{prefix}/{info.resource}"
+    )
     item = f"{collection}/{{name}}"
     paths: Object = {}
     if served.virtual:
         paths[collection] = {"post": _operation(served, "post", query=_WRITE_QUERY, body=True)}
         return paths
     paths[collection] = {
-        "get": _operation(served, "list", query=["labelSelector", "fieldSelector", "limit", "continue", "watch", "resourceVersion"]),
+        "get": _operation(
+            served,
+            "list",
+            query=[
+                "labelSelector",
+                "fieldSelector",
+                "limit",
+                "continue",
+                "watch",
+                "resourceVersion",
+            ],
+        ),
         "post": _operation(served, "post", query=_WRITE_QUERY, body=True),
         "delete": _operation(served, "deletecollection", query=["dryRun", "labelSelector"]),
     }
     paths[item] = {
         "get": _operation(served, "get", query=[]),
         "put": _operation(served, "put", query=_WRITE_QUERY, body=True),
-        "patch": _operation(served, "patch", query=_WRITE_QUERY + ["force"]),
-        "delete": _operation(served, "delete", query=["dryRun", "gracePeriodSeconds", "propagationPolicy"]),
+        "patch": _operation(served, "patch", query=[*_WRITE_QUERY, "force"]),
+        "delete": _operation(
+            served, "delete", query=["dryRun", "gracePeriodSeconds", "propagationPolicy"]
+        ),
     }
     for sub in info.subresources:
         paths[f"{item}/{sub}"] = {
             "get": _operation(served, "get", query=[]),
             "put": _operation(served, "put", query=_WRITE_QUERY, body=True),
-            "patch": _operation(served, "patch", query=_WRITE_QUERY + ["force"]),
+            "patch": _operation(served, "patch", query=[*_WRITE_QUERY, "force"]),
         }
     return paths
 
@@ -105,7 +153,9 @@ def _schema_for(served: Served) -> Object:
         properties = schema.setdefault("properties", {})
         properties.setdefault("apiVersion", {"type": "string"})
         properties.setdefault("kind", {"type": "string"})
-        properties.setdefault("metadata", {"type": "object", "x-kubernetes-preserve-unknown-fields": True})
+        properties.setdefault(
+            "metadata", {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+        )
     else:
         schema = {
             "type": "object",

@@ -37,7 +37,21 @@ if TYPE_CHECKING:
 Object = Dict[str, Any]
 
 # Kinds whose objects carry metadata.generation; those without a spec do not.
-_NO_GENERATION = {"ConfigMap", "Secret", "ServiceAccount", "Event", "Endpoints", "Namespace", "Node", "EndpointSlice", "Lease", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"}
+_NO_GENERATION = {
+    "ConfigMap",
+    "Secret",
+    "ServiceAccount",
+    "Event",
+    "Endpoints",
+    "Namespace",
+    "Node",
+    "EndpointSlice",
+    "Lease",
+    "Role",
+    "ClusterRole",
+    "RoleBinding",
+    "ClusterRoleBinding",
+}
 _SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _SUBDOMAIN_MESSAGE = (
@@ -78,17 +92,28 @@ def _comparable(obj: Object) -> Object:
 
 
 class Operations:
-    def __init__(self, cluster: "SimCluster") -> None:
+    def __init__(self, cluster: SimCluster) -> None:
         self.cluster = cluster
         self.store = cluster.store
 
     # ----- helpers -------------------------------------------------------
 
-    def _admit(self, attributes: Optional[RequestAttributes], operation: str, obj: Optional[Object], old: Optional[Object]) -> Optional[Object]:
+    def _admit(
+        self,
+        attributes: Optional[RequestAttributes],
+        operation: str,
+        obj: Optional[Object],
+        old: Optional[Object],
+    ) -> Optional[Object]:
         if attributes is None:
             return obj
         for plugin in self.cluster.plugins.admission:
-            result = plugin.admit(attributes, operation, copy.deepcopy(obj) if obj is not None else None, copy.deepcopy(old) if old is not None else None)
+            result = plugin.admit(
+                attributes,
+                operation,
+                copy.deepcopy(obj) if obj is not None else None,
+                copy.deepcopy(old) if old is not None else None,
+            )
             if result is not None and obj is not None:
                 obj = result
         return obj
@@ -98,9 +123,13 @@ class Operations:
         api_version = body.get("apiVersion")
         kind = body.get("kind")
         if api_version and api_version != info.api_version:
-            raise errors.bad_request(f"the API version in the data ({api_version}) does not match the expected API version ({info.api_version})")
+            raise errors.bad_request(
+                f"the API version in the data ({api_version}) does not match the expected API version ({info.api_version})"
+            )
         if kind and kind != info.kind:
-            raise errors.bad_request(f"the kind in the data ({kind}) does not match the expected kind ({info.kind})")
+            raise errors.bad_request(
+                f"the kind in the data ({kind}) does not match the expected kind ({info.kind})"
+            )
         body["apiVersion"] = info.api_version
         body["kind"] = info.kind
 
@@ -108,7 +137,15 @@ class Operations:
         name = obj["metadata"].get("name", "")
         kind = served.info.kind
         if not name:
-            raise errors.invalid(served.info, kind, "", [errors.field_required("metadata.name") | {"message": "Required value: name or generateName is required"}])
+            raise errors.invalid(
+                served.info,
+                kind,
+                "",
+                [
+                    errors.field_required("metadata.name")
+                    | {"message": "Required value: name or generateName is required"}
+                ],
+            )
         if served.info.resource == "namespaces":
             pattern, message, limit = _LABEL, _LABEL_MESSAGE, 63
         else:
@@ -116,17 +153,39 @@ class Operations:
         if ":" in name and served.info.group == "rbac.authorization.k8s.io":
             return  # RBAC names are path segments, not DNS names (e.g. system:masters bindings).
         if not pattern.match(name) or len(name) > limit:
-            raise errors.invalid(served.info, kind, name, [errors.field_invalid("metadata.name", name, message)])
+            raise errors.invalid(
+                served.info, kind, name, [errors.field_invalid("metadata.name", name, message)]
+            )
         if served.info.resource == "customresourcedefinitions":
             spec = obj.get("spec", {})
             expected = f"{spec.get('names', {}).get('plural', '')}.{spec.get('group', '')}"
             if name != expected:
-                raise errors.invalid(served.info, kind, name, [errors.field_invalid("metadata.name", name, 'must be spec.names.plural+"."+spec.group')])
+                raise errors.invalid(
+                    served.info,
+                    kind,
+                    name,
+                    [
+                        errors.field_invalid(
+                            "metadata.name", name, 'must be spec.names.plural+"."+spec.group'
+                        )
+                    ],
+                )
 
     def _check_finalizer_names(self, served: Served, obj: Object) -> None:
         for finalizer in obj["metadata"].get("finalizers") or []:
             if not isinstance(finalizer, str) or not finalizer:
-                raise errors.invalid(served.info, served.info.kind, obj["metadata"]["name"], [errors.field_invalid("metadata.finalizers", finalizer, "finalizer name must be a non-empty string")])
+                raise errors.invalid(
+                    served.info,
+                    served.info.kind,
+                    obj["metadata"]["name"],
+                    [
+                        errors.field_invalid(
+                            "metadata.finalizers",
+                            finalizer,
+                            "finalizer name must be a non-empty string",
+                        )
+                    ],
+                )
 
     def _prepare_kind(self, served: Served, obj: Object, old: Optional[Object]) -> None:
         """Apply the per-kind defaulting the real registry strategies do."""
@@ -138,7 +197,9 @@ class Operations:
                 # Only a loaded state can create a namespace that is already being deleted.
                 terminating = bool(obj["metadata"].get("deletionTimestamp"))
                 obj["status"] = {"phase": "Terminating" if terminating else "Active"}
-            obj["metadata"].setdefault("labels", {})["kubernetes.io/metadata.name"] = obj["metadata"]["name"]
+            obj["metadata"].setdefault("labels", {})["kubernetes.io/metadata.name"] = obj[
+                "metadata"
+            ]["name"]
         elif served.info.group == "" and resource == "secrets":
             string_data = obj.pop("stringData", None) or {}
             data = obj.setdefault("data", {}) if string_data else obj.get("data")
@@ -147,7 +208,9 @@ class Operations:
             obj.setdefault("type", "Opaque")
         elif served.info.group == "" and resource == "services" and old is None:
             self._default_service(obj)
-        elif served.info.group == "apiextensions.k8s.io" and resource == "customresourcedefinitions":
+        elif (
+            served.info.group == "apiextensions.k8s.io" and resource == "customresourcedefinitions"
+        ):
             self._default_crd(obj)
 
     def _default_service(self, obj: Object) -> None:
@@ -180,10 +243,26 @@ class Operations:
         present = {c.get("type") for c in conditions if c.get("status") == "True"}
         if "NamesAccepted" not in present:
             conditions = [c for c in conditions if c.get("type") != "NamesAccepted"]
-            conditions.append({"type": "NamesAccepted", "status": "True", "reason": "NoConflicts", "message": "no conflicts found", "lastTransitionTime": stamp})
+            conditions.append(
+                {
+                    "type": "NamesAccepted",
+                    "status": "True",
+                    "reason": "NoConflicts",
+                    "message": "no conflicts found",
+                    "lastTransitionTime": stamp,
+                }
+            )
         if "Established" not in present:
             conditions = [c for c in conditions if c.get("type") != "Established"]
-            conditions.append({"type": "Established", "status": "True", "reason": "InitialNamesAccepted", "message": "the initial names have been accepted", "lastTransitionTime": stamp})
+            conditions.append(
+                {
+                    "type": "Established",
+                    "status": "True",
+                    "reason": "InitialNamesAccepted",
+                    "message": "the initial names have been accepted",
+                    "lastTransitionTime": stamp,
+                }
+            )
         status["conditions"] = conditions
         status["acceptedNames"] = names
         stored = [v["name"] for v in spec.get("versions", []) if v.get("storage")]
@@ -215,7 +294,9 @@ class Operations:
             raise errors.bad_request("metadata must be an object")
         if served.info.namespaced:
             if meta.get("namespace") and namespace and meta["namespace"] != namespace:
-                raise errors.bad_request("the namespace of the provided object does not match the namespace sent on the request")
+                raise errors.bad_request(
+                    "the namespace of the provided object does not match the namespace sent on the request"
+                )
             meta["namespace"] = namespace or meta.get("namespace") or "default"
         else:
             meta.pop("namespace", None)
@@ -224,11 +305,19 @@ class Operations:
             raise errors.internal("resourceVersion should not be set on objects to be created")
         meta.pop("resourceVersion", None)
         if not keep_metadata:
-            for field in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"):
+            for field in (
+                "uid",
+                "creationTimestamp",
+                "deletionTimestamp",
+                "deletionGracePeriodSeconds",
+                "selfLink",
+            ):
                 meta.pop(field, None)
         generated = not meta.get("name") and bool(meta.get("generateName"))
         if generated:
-            meta["name"] = meta["generateName"] + "".join(random.choice(_SUFFIX_ALPHABET) for _ in range(_SUFFIX_LENGTH))
+            meta["name"] = meta["generateName"] + "".join(
+                random.choice(_SUFFIX_ALPHABET) for _ in range(_SUFFIX_LENGTH)
+            )
         self._validate_name(served, obj)
         self._check_finalizer_names(served, obj)
         meta.setdefault("uid", str(uuid.uuid4()))
@@ -258,7 +347,11 @@ class Operations:
             return
         crd = self.cluster.get_crd(served.crd_name)
         if crd is not None and crd.get("metadata", {}).get("deletionTimestamp"):
-            raise ApiError(405, "MethodNotAllowed", f'create not allowed while custom resource definition is terminating')
+            raise ApiError(
+                405,
+                "MethodNotAllowed",
+                "create not allowed while custom resource definition is terminating",
+            )
 
     # ----- update --------------------------------------------------------
 
@@ -282,16 +375,20 @@ class Operations:
         self._check_type(served, new)
         meta = new.setdefault("metadata", {})
         if meta.get("name") and meta["name"] != name:
-            raise errors.bad_request(f"the name of the object ({meta['name']}) does not match the name on the URL ({name})")
+            raise errors.bad_request(
+                f"the name of the object ({meta['name']}) does not match the name on the URL ({name})"
+            )
         if served.info.namespaced and meta.get("namespace") and meta["namespace"] != namespace:
-            raise errors.bad_request("the namespace of the provided object does not match the namespace sent on the request")
+            raise errors.bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request"
+            )
         with self.store.lock:
             key = key_of(served.info, namespace, name)
             current = self.store.get(key)
             if current is None:
                 raise errors.not_found(served.info, name)
-            wanted_version = meta.get("resourceVersion")
-            if wanted_version and wanted_version != current["metadata"].get("resourceVersion"):
+            expected_version = meta.get("resourceVersion")
+            if expected_version and expected_version != current["metadata"].get("resourceVersion"):
                 raise errors.conflict(served.info, name)
             new = self._merge_update(served, current, new, subresource)
             if manager and apply_manager:
@@ -300,7 +397,9 @@ class Operations:
             new = self._admit(attributes, "UPDATE", new, current) or new
             return self._commit_update(served, current, new, dry_run=dry_run)
 
-    def _merge_update(self, served: Served, current: Object, new: Object, subresource: str) -> Object:
+    def _merge_update(
+        self, served: Served, current: Object, new: Object, subresource: str
+    ) -> Object:
         meta = new["metadata"]
         old_meta = current["metadata"]
         if subresource == "status":
@@ -312,9 +411,18 @@ class Operations:
             return merged
         if subresource == "finalize":
             merged = copy.deepcopy(current)
-            merged.setdefault("spec", {})["finalizers"] = list((new.get("spec") or {}).get("finalizers") or [])
+            merged.setdefault("spec", {})["finalizers"] = list(
+                (new.get("spec") or {}).get("finalizers") or []
+            )
             return merged
-        for field in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "namespace", "name"):
+        for field in (
+            "uid",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "namespace",
+            "name",
+        ):
             if field in old_meta:
                 meta[field] = old_meta[field]
             else:
@@ -329,12 +437,18 @@ class Operations:
         self._prepare_kind(served, new, current)
         if served.info.resource == "namespaces" and served.info.group == "":
             # spec.finalizers changes only through the finalize subresource (namespace/strategy.go).
-            new.setdefault("spec", {})["finalizers"] = (current.get("spec") or {}).get("finalizers", [])
+            new.setdefault("spec", {})["finalizers"] = (current.get("spec") or {}).get(
+                "finalizers", []
+            )
             new["status"] = current.get("status", {})
         if self._uses_generation(served):
             generation = int(old_meta.get("generation", 1) or 1)
             # Custom resources without a status subresource bump on any non-metadata change.
-            if _spec_part(current) != _spec_part(new) or (served.crd_name and "status" not in served.info.subresources and current.get("status") != new.get("status")):
+            if _spec_part(current) != _spec_part(new) or (
+                served.crd_name
+                and "status" not in served.info.subresources
+                and current.get("status") != new.get("status")
+            ):
                 generation += 1
             meta["generation"] = generation
         else:
@@ -353,14 +467,34 @@ class Operations:
                     served.info,
                     served.info.kind,
                     current["metadata"]["name"],
-                    [errors.field_forbidden("metadata.finalizers", f"no new finalizers can be added if the object is being deleted, found new finalizers []string{{{listed}}}")],
+                    [
+                        errors.field_forbidden(
+                            "metadata.finalizers",
+                            f"no new finalizers can be added if the object is being deleted, found new finalizers []string{{{listed}}}",
+                        )
+                    ],
                 )
-        if served.info.group == "" and served.info.kind in ("ConfigMap", "Secret") and current.get("immutable"):
+        if (
+            served.info.group == ""
+            and served.info.kind in ("ConfigMap", "Secret")
+            and current.get("immutable")
+        ):
             for field in ("data", "binaryData"):
                 if current.get(field) != new.get(field):
-                    raise errors.invalid(served.info, served.info.kind, current["metadata"]["name"], [errors.field_forbidden(field, f"field is immutable when `immutable` is set")])
+                    raise errors.invalid(
+                        served.info,
+                        served.info.kind,
+                        current["metadata"]["name"],
+                        [
+                            errors.field_forbidden(
+                                field, "field is immutable when `immutable` is set"
+                            )
+                        ],
+                    )
 
-    def _commit_update(self, served: Served, current: Object, new: Object, *, dry_run: bool) -> Object:
+    def _commit_update(
+        self, served: Served, current: Object, new: Object, *, dry_run: bool
+    ) -> Object:
         new["metadata"]["resourceVersion"] = current["metadata"].get("resourceVersion", "")
         if _comparable(new) == _comparable(current):
             # A no-op write stores nothing and keeps the resourceVersion (etcd3 GuaranteedUpdate).
@@ -368,9 +502,9 @@ class Operations:
         if dry_run:
             return new
         if self._deletion_complete(served, new):
-            gone = self.store.remove(served.info, new)
-            self.cluster.after_delete(served, gone)
-            return gone
+            removed = self.store.remove(served.info, new)
+            self.cluster.after_delete(served, removed)
+            return removed
         stored = self.store.put(served.info, new, "MODIFIED")
         self.cluster.after_write(served, stored)
         return stored
@@ -402,20 +536,39 @@ class Operations:
         with self.store.lock:
             current = self.store.get(key_of(served.info, namespace, name))
             if patch_type == "apply":
-                return self._apply(served, namespace, name, current, patch_body, subresource=subresource, attributes=attributes, dry_run=dry_run, manager=manager, force=force)
+                return self._apply(
+                    served,
+                    namespace,
+                    name,
+                    current,
+                    patch_body,
+                    subresource=subresource,
+                    attributes=attributes,
+                    dry_run=dry_run,
+                    manager=manager,
+                    force=force,
+                )
             if current is None:
                 raise errors.not_found(served.info, name)
             if patch_type == "json":
                 patched = patching.json_patch(current, patch_body)
             elif patch_type == "merge":
                 if not isinstance(patch_body, dict):
-                    raise errors.bad_request("json: cannot unmarshal array into Go value of type map[string]interface {}")
+                    raise errors.bad_request(
+                        "json: cannot unmarshal array into Go value of type map[string]interface {}"
+                    )
                 patched = patching.merge_patch(current, patch_body)
             elif patch_type == "strategic":
                 if served.crd_name:
-                    raise ApiError(415, "UnsupportedMediaType", "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml")
+                    raise ApiError(
+                        415,
+                        "UnsupportedMediaType",
+                        "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml",
+                    )
                 if not isinstance(patch_body, dict):
-                    raise errors.bad_request("json: cannot unmarshal array into Go value of type map[string]interface {}")
+                    raise errors.bad_request(
+                        "json: cannot unmarshal array into Go value of type map[string]interface {}"
+                    )
                 patched = patching.strategic_merge(current, patch_body)
             else:
                 raise errors.unsupported_media_type(patch_type)
@@ -423,28 +576,69 @@ class Operations:
                 raise errors.bad_request("the patched object is not a JSON object")
             patched.setdefault("metadata", {})
             if patched["metadata"].get("name", name) != name:
-                raise errors.bad_request(f"the name of the object ({patched['metadata']['name']}) does not match the name on the URL ({name})")
-            return self.update(served, namespace, name, patched, subresource=subresource, attributes=attributes, dry_run=dry_run, manager=manager)
+                raise errors.bad_request(
+                    f"the name of the object ({patched['metadata']['name']}) does not match the name on the URL ({name})"
+                )
+            return self.update(
+                served,
+                namespace,
+                name,
+                patched,
+                subresource=subresource,
+                attributes=attributes,
+                dry_run=dry_run,
+                manager=manager,
+            )
 
-    def _apply(self, served: Served, namespace: str, name: str, current: Optional[Object], body: Any, *, subresource: str, attributes: Optional[RequestAttributes], dry_run: bool, manager: str, force: bool) -> Object:
+    def _apply(
+        self,
+        served: Served,
+        namespace: str,
+        name: str,
+        current: Optional[Object],
+        body: Any,
+        *,
+        subresource: str,
+        attributes: Optional[RequestAttributes],
+        dry_run: bool,
+        manager: str,
+        force: bool,
+    ) -> Object:
         if not isinstance(body, dict):
-            raise errors.bad_request("error decoding YAML: the apply configuration must be an object")
+            raise errors.bad_request(
+                "error decoding YAML: the apply configuration must be an object"
+            )
         if not manager:
-            raise errors.bad_request("PATCH /apply requires a non-empty fieldManager query parameter")
+            raise errors.bad_request(
+                "PATCH /apply requires a non-empty fieldManager query parameter"
+            )
         self._check_type(served, body)
         body_meta = body.get("metadata") or {}
         if body_meta.get("name") and body_meta["name"] != name:
-            raise errors.bad_request(f"the name of the object ({body_meta['name']}) does not match the name on the URL ({name})")
+            raise errors.bad_request(
+                f"the name of the object ({body_meta['name']}) does not match the name on the URL ({name})"
+            )
         if current is None:
             merged = applying.apply(None, body, manager, force=force, resource=served.info)
             merged["metadata"]["name"] = name
             # create() keeps the managedFields that apply computed because no manager is passed.
             return self.create(served, namespace, merged, attributes=attributes, dry_run=dry_run)
-        if body_meta.get("resourceVersion") and body_meta["resourceVersion"] != current["metadata"].get("resourceVersion"):
+        if body_meta.get("resourceVersion") and body_meta["resourceVersion"] != current[
+            "metadata"
+        ].get("resourceVersion"):
             raise errors.conflict(served.info, name)
         merged = applying.apply(current, body, manager, force=force, resource=served.info)
         merged["metadata"]["resourceVersion"] = current["metadata"].get("resourceVersion")
-        return self.update(served, namespace, name, merged, subresource=subresource, attributes=attributes, dry_run=dry_run, apply_manager=False)
+        return self.update(
+            served,
+            namespace,
+            name,
+            merged,
+            subresource=subresource,
+            attributes=attributes,
+            dry_run=dry_run,
+            apply_manager=False,
+        )
 
     # ----- delete --------------------------------------------------------
 
@@ -467,9 +661,19 @@ class Operations:
             meta = current["metadata"]
             preconditions = options.get("preconditions") or {}
             if preconditions.get("uid") and preconditions["uid"] != meta.get("uid"):
-                raise errors.conflict(served.info, name, f"Precondition failed: UID in precondition: {preconditions['uid']}, UID in object meta: {meta.get('uid', '')}")
-            if preconditions.get("resourceVersion") and preconditions["resourceVersion"] != meta.get("resourceVersion"):
-                raise errors.conflict(served.info, name, f"Precondition failed: ResourceVersion in precondition: {preconditions['resourceVersion']}, ResourceVersion in object meta: {meta.get('resourceVersion', '')}")
+                raise errors.conflict(
+                    served.info,
+                    name,
+                    f"Precondition failed: UID in precondition: {preconditions['uid']}, UID in object meta: {meta.get('uid', '')}",
+                )
+            if preconditions.get("resourceVersion") and preconditions[
+                "resourceVersion"
+            ] != meta.get("resourceVersion"):
+                raise errors.conflict(
+                    served.info,
+                    name,
+                    f"Precondition failed: ResourceVersion in precondition: {preconditions['resourceVersion']}, ResourceVersion in object meta: {meta.get('resourceVersion', '')}",
+                )
             self._admit(attributes, "DELETE", None, current)
 
             marked = copy.deepcopy(current)
@@ -482,17 +686,26 @@ class Operations:
                 finalizers.append(FOREGROUND)
             elif policy == "Orphan" and ORPHAN not in finalizers:
                 finalizers.append(ORPHAN)
-            if served.crd_name == "" and served.info.resource == "customresourcedefinitions" and CRD_CLEANUP not in finalizers and not marked_meta.get("deletionTimestamp"):
+            if (
+                served.crd_name == ""
+                and served.info.resource == "customresourcedefinitions"
+                and CRD_CLEANUP not in finalizers
+                and not marked_meta.get("deletionTimestamp")
+            ):
                 finalizers.append(CRD_CLEANUP)
             if finalizers:
                 marked_meta["finalizers"] = finalizers
-            pending_namespace = served.info.group == "" and served.info.resource == "namespaces" and bool((marked.get("spec") or {}).get("finalizers"))
+            pending_namespace = (
+                served.info.group == ""
+                and served.info.resource == "namespaces"
+                and bool((marked.get("spec") or {}).get("finalizers"))
+            )
             if not finalizers and not pending_namespace:
                 if dry_run:
                     return current
-                gone = self.store.remove(served.info, current)
-                self.cluster.after_delete(served, gone)
-                return gone
+                removed = self.store.remove(served.info, current)
+                self.cluster.after_delete(served, removed)
+                return removed
             if not marked_meta.get("deletionTimestamp"):
                 marked_meta["deletionTimestamp"] = now()
                 marked_meta["deletionGracePeriodSeconds"] = 0
@@ -507,16 +720,46 @@ class Operations:
         if served.info.group == "" and served.info.resource == "namespaces":
             obj.setdefault("status", {})["phase"] = "Terminating"
         if served.info.resource == "customresourcedefinitions" and not served.crd_name:
-            conditions = [c for c in obj.setdefault("status", {}).get("conditions", []) or [] if c.get("type") != "Terminating"]
-            conditions.append({"type": "Terminating", "status": "True", "reason": "InstanceDeletionPending", "message": "CustomResourceDefinition marked for deletion; instances are being deleted", "lastTransitionTime": now()})
+            conditions = [
+                c
+                for c in obj.setdefault("status", {}).get("conditions", []) or []
+                if c.get("type") != "Terminating"
+            ]
+            conditions.append(
+                {
+                    "type": "Terminating",
+                    "status": "True",
+                    "reason": "InstanceDeletionPending",
+                    "message": "CustomResourceDefinition marked for deletion; instances are being deleted",
+                    "lastTransitionTime": now(),
+                }
+            )
             obj["status"]["conditions"] = conditions
 
-    def delete_collection(self, served: Served, namespace: str, objects: List[Object], *, options: Optional[Object] = None, attributes: Optional[RequestAttributes] = None, dry_run: bool = False) -> List[Object]:
+    def delete_collection(
+        self,
+        served: Served,
+        namespace: str,
+        objects: List[Object],
+        *,
+        options: Optional[Object] = None,
+        attributes: Optional[RequestAttributes] = None,
+        dry_run: bool = False,
+    ) -> List[Object]:
         results = []
         for obj in objects:
             meta = obj["metadata"]
             try:
-                results.append(self.delete(served, meta.get("namespace", namespace), meta["name"], options=options, attributes=attributes, dry_run=dry_run))
+                results.append(
+                    self.delete(
+                        served,
+                        meta.get("namespace", namespace),
+                        meta["name"],
+                        options=options,
+                        attributes=attributes,
+                        dry_run=dry_run,
+                    )
+                )
             except ApiError as error:
                 if error.code != 404:
                     raise

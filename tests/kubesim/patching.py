@@ -44,7 +44,12 @@ MERGE_KEYS: Dict[str, Any] = {
     "resourceClaims": "name",
     "topologySpreadConstraints": "topologyKey",
     # Container ports merge on containerPort; Service ports on port.
-    "ports": {"containers": "containerPort", "initContainers": "containerPort", "ephemeralContainers": "containerPort", "": "port"},
+    "ports": {
+        "containers": "containerPort",
+        "initContainers": "containerPort",
+        "ephemeralContainers": "containerPort",
+        "": "port",
+    },
 }
 
 # Lists of scalars merged as sets ("patchStrategy: merge" without a key).
@@ -54,14 +59,18 @@ SET_LISTS = frozenset({"finalizers"})
 def json_patch(document: Object, patch_ops: Any) -> Object:
     """Apply an RFC 6902 patch; raise 400 for a malformed patch and 422 for a failing one."""
     if not isinstance(patch_ops, list):
-        raise errors.bad_request("json: cannot unmarshal object into Go value of type jsonpatch.Patch")
+        raise errors.bad_request(
+            "json: cannot unmarshal object into Go value of type jsonpatch.Patch"
+        )
     try:
         patch = jsonpatch.JsonPatch(patch_ops)
         return patch.apply(copy.deepcopy(document))  # type: ignore[no-any-return]
     except jsonpatch.JsonPatchTestFailed:
         # The wording of evanphx/json-patch v4, which kube-apiserver uses.
         path = _failing_path(patch_ops, document)
-        raise errors.generic_server_response(422, f"testing value {path} failed: test failed") from None
+        raise errors.generic_server_response(
+            422, f"testing value {path} failed: test failed"
+        ) from None
     except (jsonpatch.JsonPatchConflict, jsonpointer.JsonPointerException) as error:
         raise errors.generic_server_response(422, _evanphx_message(str(error), patch_ops)) from None
     except jsonpatch.InvalidJsonPatch as error:
@@ -166,7 +175,11 @@ def _merge_list(original: Any, patch: List[Any], *, field: str, parent: str) -> 
     merge_key = merge_key_for(field, parent)
     if merge_key is None or not all(isinstance(item, dict) for item in patch):
         # A `$patch: replace` marker item in a keyless list means "replace"; drop it.
-        return [copy.deepcopy(item) for item in patch if not (isinstance(item, dict) and item.get("$patch"))]
+        return [
+            copy.deepcopy(item)
+            for item in patch
+            if not (isinstance(item, dict) and item.get("$patch"))
+        ]
     if any(isinstance(item, dict) and item.get("$patch") == "replace" for item in patch):
         return [copy.deepcopy(item) for item in patch if item.get("$patch") != "replace"]
 
@@ -174,7 +187,11 @@ def _merge_list(original: Any, patch: List[Any], *, field: str, parent: str) -> 
     for item in patch:
         key_value = item.get(merge_key)
         index = next(
-            (i for i, existing in enumerate(merged) if isinstance(existing, dict) and existing.get(merge_key) == key_value),
+            (
+                i
+                for i, existing in enumerate(merged)
+                if isinstance(existing, dict) and existing.get(merge_key) == key_value
+            ),
             None,
         )
         if item.get("$patch") == "delete":

@@ -102,7 +102,16 @@ NAMESPACE_CONDITION: Schema = {
 NAMESPACE: Schema = {
     1: ("metadata", ("message", OBJECT_META)),
     2: ("spec", ("message", {1: ("finalizers", ("repeated", "string"))})),
-    3: ("status", ("message", {1: ("phase", "string"), 2: ("conditions", ("repeated", ("message", NAMESPACE_CONDITION)))})),
+    3: (
+        "status",
+        (
+            "message",
+            {
+                1: ("phase", "string"),
+                2: ("conditions", ("repeated", ("message", NAMESPACE_CONDITION))),
+            },
+        ),
+    ),
 }
 SERVICE_ACCOUNT: Schema = {
     1: ("metadata", ("message", OBJECT_META)),
@@ -208,7 +217,7 @@ _ZERO_TIME = "0001-01-01T00:00:00Z"
 
 
 def _omit_empty(value: Any) -> bool:
-    return value in ("", _ZERO_TIME) or value == {} or value == []
+    return value in ("", _ZERO_TIME) or value in ({}, [])
 
 
 def decode_message(data: bytes, schema: Schema) -> Object:

@@ -29,7 +29,7 @@ class Served:
     verbs: Tuple[str, ...] = ALL_VERBS
     categories: Tuple[str, ...] = ()
     singular: str = ""
-    # A virtual resource (e.g. SelfSubjectAccessReview) is answered by a hook, never stored.
+    # A virtual resource (e.g. SelfSubjectAccessReview) is served by a plug-in hook, never stored.
     virtual: bool = False
     # Set for CRD-backed resources: the CRD's openAPIV3Schema for this version, if any.
     schema: Optional[Object] = None
@@ -73,42 +73,202 @@ def _builtin(
 _NS_VERBS = ("create", "delete", "get", "list", "patch", "update", "watch")
 
 BUILTINS: Tuple[Served, ...] = (
-    _builtin("", "v1", "namespaces", "Namespace", namespaced=False, subresources=("status", "finalize"), short_names=("ns",), verbs=_NS_VERBS),
+    _builtin(
+        "",
+        "v1",
+        "namespaces",
+        "Namespace",
+        namespaced=False,
+        subresources=("status", "finalize"),
+        short_names=("ns",),
+        verbs=_NS_VERBS,
+    ),
     _builtin("", "v1", "configmaps", "ConfigMap", short_names=("cm",)),
     _builtin("", "v1", "secrets", "Secret"),
-    _builtin("", "v1", "services", "Service", subresources=("status",), short_names=("svc",), categories=("all",), verbs=_NS_VERBS + ("deletecollection",)),
+    _builtin(
+        "",
+        "v1",
+        "services",
+        "Service",
+        subresources=("status",),
+        short_names=("svc",),
+        categories=("all",),
+        verbs=(*_NS_VERBS, "deletecollection"),
+    ),
     _builtin("", "v1", "endpoints", "Endpoints", short_names=("ep",)),
-    _builtin("", "v1", "pods", "Pod", subresources=("status",), short_names=("po",), categories=("all",)),
+    _builtin(
+        "", "v1", "pods", "Pod", subresources=("status",), short_names=("po",), categories=("all",)
+    ),
     _builtin("", "v1", "serviceaccounts", "ServiceAccount", short_names=("sa",)),
-    _builtin("", "v1", "nodes", "Node", namespaced=False, subresources=("status",), short_names=("no",)),
+    _builtin(
+        "", "v1", "nodes", "Node", namespaced=False, subresources=("status",), short_names=("no",)
+    ),
     _builtin("", "v1", "events", "Event", short_names=("ev",)),
-    _builtin("", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", subresources=("status",), short_names=("pvc",)),
-    _builtin("", "v1", "resourcequotas", "ResourceQuota", subresources=("status",), short_names=("quota",)),
+    _builtin(
+        "",
+        "v1",
+        "persistentvolumeclaims",
+        "PersistentVolumeClaim",
+        subresources=("status",),
+        short_names=("pvc",),
+    ),
+    _builtin(
+        "",
+        "v1",
+        "resourcequotas",
+        "ResourceQuota",
+        subresources=("status",),
+        short_names=("quota",),
+    ),
     _builtin("", "v1", "limitranges", "LimitRange", short_names=("limits",)),
-    _builtin("apps", "v1", "deployments", "Deployment", subresources=("status", "scale"), short_names=("deploy",), categories=("all",)),
-    _builtin("apps", "v1", "daemonsets", "DaemonSet", subresources=("status",), short_names=("ds",), categories=("all",)),
-    _builtin("apps", "v1", "replicasets", "ReplicaSet", subresources=("status", "scale"), short_names=("rs",), categories=("all",)),
-    _builtin("apps", "v1", "statefulsets", "StatefulSet", subresources=("status", "scale"), short_names=("sts",), categories=("all",)),
+    _builtin(
+        "apps",
+        "v1",
+        "deployments",
+        "Deployment",
+        subresources=("status", "scale"),
+        short_names=("deploy",),
+        categories=("all",),
+    ),
+    _builtin(
+        "apps",
+        "v1",
+        "daemonsets",
+        "DaemonSet",
+        subresources=("status",),
+        short_names=("ds",),
+        categories=("all",),
+    ),
+    _builtin(
+        "apps",
+        "v1",
+        "replicasets",
+        "ReplicaSet",
+        subresources=("status", "scale"),
+        short_names=("rs",),
+        categories=("all",),
+    ),
+    _builtin(
+        "apps",
+        "v1",
+        "statefulsets",
+        "StatefulSet",
+        subresources=("status", "scale"),
+        short_names=("sts",),
+        categories=("all",),
+    ),
     _builtin("apps", "v1", "controllerrevisions", "ControllerRevision"),
     _builtin("batch", "v1", "jobs", "Job", subresources=("status",), categories=("all",)),
-    _builtin("batch", "v1", "cronjobs", "CronJob", subresources=("status",), short_names=("cj",), categories=("all",)),
+    _builtin(
+        "batch",
+        "v1",
+        "cronjobs",
+        "CronJob",
+        subresources=("status",),
+        short_names=("cj",),
+        categories=("all",),
+    ),
     _builtin("rbac.authorization.k8s.io", "v1", "roles", "Role"),
     _builtin("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding"),
     _builtin("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", namespaced=False),
-    _builtin("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", namespaced=False),
-    _builtin("admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations", "ValidatingWebhookConfiguration", namespaced=False, categories=("api-extensions",)),
-    _builtin("admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations", "MutatingWebhookConfiguration", namespaced=False, categories=("api-extensions",)),
-    _builtin("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", namespaced=False, subresources=("status",), short_names=("crd", "crds"), categories=("api-extensions",)),
-    _builtin("apiregistration.k8s.io", "v1", "apiservices", "APIService", namespaced=False, subresources=("status",), categories=("api-extensions",)),
-    _builtin("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview", namespaced=False, verbs=CREATE_ONLY, virtual=True),
-    _builtin("authorization.k8s.io", "v1", "selfsubjectrulesreviews", "SelfSubjectRulesReview", namespaced=False, verbs=CREATE_ONLY, virtual=True),
-    _builtin("authorization.k8s.io", "v1", "subjectaccessreviews", "SubjectAccessReview", namespaced=False, verbs=CREATE_ONLY, virtual=True),
+    _builtin(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "clusterrolebindings",
+        "ClusterRoleBinding",
+        namespaced=False,
+    ),
+    _builtin(
+        "admissionregistration.k8s.io",
+        "v1",
+        "validatingwebhookconfigurations",
+        "ValidatingWebhookConfiguration",
+        namespaced=False,
+        categories=("api-extensions",),
+    ),
+    _builtin(
+        "admissionregistration.k8s.io",
+        "v1",
+        "mutatingwebhookconfigurations",
+        "MutatingWebhookConfiguration",
+        namespaced=False,
+        categories=("api-extensions",),
+    ),
+    _builtin(
+        "apiextensions.k8s.io",
+        "v1",
+        "customresourcedefinitions",
+        "CustomResourceDefinition",
+        namespaced=False,
+        subresources=("status",),
+        short_names=("crd", "crds"),
+        categories=("api-extensions",),
+    ),
+    _builtin(
+        "apiregistration.k8s.io",
+        "v1",
+        "apiservices",
+        "APIService",
+        namespaced=False,
+        subresources=("status",),
+        categories=("api-extensions",),
+    ),
+    _builtin(
+        "authorization.k8s.io",
+        "v1",
+        "selfsubjectaccessreviews",
+        "SelfSubjectAccessReview",
+        namespaced=False,
+        verbs=CREATE_ONLY,
+        virtual=True,
+    ),
+    _builtin(
+        "authorization.k8s.io",
+        "v1",
+        "selfsubjectrulesreviews",
+        "SelfSubjectRulesReview",
+        namespaced=False,
+        verbs=CREATE_ONLY,
+        virtual=True,
+    ),
+    _builtin(
+        "authorization.k8s.io",
+        "v1",
+        "subjectaccessreviews",
+        "SubjectAccessReview",
+        namespaced=False,
+        verbs=CREATE_ONLY,
+        virtual=True,
+    ),
     _builtin("coordination.k8s.io", "v1", "leases", "Lease"),
     _builtin("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice"),
-    _builtin("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", subresources=("status",), short_names=("pdb",)),
-    _builtin("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", short_names=("netpol",)),
-    _builtin("scheduling.k8s.io", "v1", "priorityclasses", "PriorityClass", namespaced=False, short_names=("pc",)),
-    _builtin("storage.k8s.io", "v1", "storageclasses", "StorageClass", namespaced=False, short_names=("sc",)),
+    _builtin(
+        "policy",
+        "v1",
+        "poddisruptionbudgets",
+        "PodDisruptionBudget",
+        subresources=("status",),
+        short_names=("pdb",),
+    ),
+    _builtin(
+        "networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", short_names=("netpol",)
+    ),
+    _builtin(
+        "scheduling.k8s.io",
+        "v1",
+        "priorityclasses",
+        "PriorityClass",
+        namespaced=False,
+        short_names=("pc",),
+    ),
+    _builtin(
+        "storage.k8s.io",
+        "v1",
+        "storageclasses",
+        "StorageClass",
+        namespaced=False,
+        short_names=("sc",),
+    ),
     _builtin("node.k8s.io", "v1", "runtimeclasses", "RuntimeClass", namespaced=False),
 )
 
@@ -161,7 +321,9 @@ class Registry:
 
     def find_resource(self, group: str, resource: str) -> Optional[Served]:
         """Return the storage-version entry of group/resource."""
-        candidates = [s for s in self.all() if s.info.group == group and s.info.resource == resource]
+        candidates = [
+            s for s in self.all() if s.info.group == group and s.info.resource == resource
+        ]
         for served in candidates:
             if served.info.version == served.storage_version:
                 return served

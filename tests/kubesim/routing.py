@@ -43,7 +43,11 @@ def parse(path: str) -> Route:
     if rest[0] == "watch":
         route.legacy_watch = True
         rest = rest[1:]
-    if len(rest) >= 3 and rest[0] == "namespaces" and not (len(rest) == 3 and group == "" and rest[2] in ("status", "finalize")):
+    if (
+        len(rest) >= 3
+        and rest[0] == "namespaces"
+        and not (len(rest) == 3 and group == "" and rest[2] in ("status", "finalize"))
+    ):
         route.namespace = rest[1]
         rest = rest[2:]
     if not rest:

@@ -19,8 +19,28 @@ Predicate = Callable[[Object], bool]
 
 # Extra selectable fields per kind (pkg/registry/*/strategy.go, XFieldsSet functions).
 FIELD_LABELS: Dict[str, Tuple[str, ...]] = {
-    "Pod": ("spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName", "status.phase", "status.podIP", "status.nominatedNodeName"),
-    "Event": ("involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid", "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type"),
+    "Pod": (
+        "spec.nodeName",
+        "spec.restartPolicy",
+        "spec.schedulerName",
+        "spec.serviceAccountName",
+        "status.phase",
+        "status.podIP",
+        "status.nominatedNodeName",
+    ),
+    "Event": (
+        "involvedObject.kind",
+        "involvedObject.namespace",
+        "involvedObject.name",
+        "involvedObject.uid",
+        "involvedObject.apiVersion",
+        "involvedObject.resourceVersion",
+        "involvedObject.fieldPath",
+        "reason",
+        "reportingComponent",
+        "source",
+        "type",
+    ),
     "Secret": ("type",),
     "Namespace": ("status.phase",),
     "Node": ("spec.unschedulable",),
@@ -28,7 +48,9 @@ FIELD_LABELS: Dict[str, Tuple[str, ...]] = {
     "Job": ("status.successful",),
 }
 
-_SET_RE = re.compile(r"^\s*(!?)([A-Za-z0-9_./-]+)\s*(?:(in|notin)\s*\(([^)]*)\)|(==|=|!=)\s*([A-Za-z0-9_.-]*))?\s*$")
+_SET_RE = re.compile(
+    r"^\s*(!?)([A-Za-z0-9_./-]+)\s*(?:(in|notin)\s*\(([^)]*)\)|(==|=|!=)\s*([A-Za-z0-9_.-]*))?\s*$"
+)
 
 
 def _split_top_level(text: str) -> List[str]:
@@ -54,10 +76,14 @@ def parse_label_selector(text: str) -> Predicate:
     for term in _split_top_level(text or ""):
         match = _SET_RE.match(term)
         if not match:
-            raise errors.bad_request(f"unable to parse requirement: found '{term.strip()}', expected: identifier")
+            raise errors.bad_request(
+                f"unable to parse requirement: found '{term.strip()}', expected: identifier"
+            )
         negate, key, set_op, set_values, op, value = match.groups()
         if negate and (set_op or op):
-            raise errors.bad_request(f"unable to parse requirement: found '{term.strip()}', expected: identifier")
+            raise errors.bad_request(
+                f"unable to parse requirement: found '{term.strip()}', expected: identifier"
+            )
         if set_op:
             values = {v.strip() for v in set_values.split(",") if v.strip()}
             requirements.append((key, set_op, values))
@@ -100,7 +126,7 @@ def _field_value(obj: Object, path: str) -> str:
 
 def parse_field_selector(text: str, kind: str) -> Predicate:
     """Return a predicate; raise 400 BadRequest for a field that the kind cannot select on."""
-    allowed = ("metadata.name", "metadata.namespace") + FIELD_LABELS.get(kind, ())
+    allowed = ("metadata.name", "metadata.namespace", *FIELD_LABELS.get(kind, ()))
     requirements = []
     for term in _split_top_level(text or ""):
         match = re.match(r"^\s*([A-Za-z0-9_.]+)\s*(==|=|!=)\s*(.*?)\s*$", term)
@@ -108,10 +134,12 @@ def parse_field_selector(text: str, kind: str) -> Predicate:
             raise errors.bad_request(f"invalid selector: '{text}'; can't understand '{term}'")
         field, op, value = match.groups()
         if field not in allowed:
-            raise errors.bad_request(f'field label not supported: {field}')
+            raise errors.bad_request(f"field label not supported: {field}")
         requirements.append((field, op != "!=", value))
 
     def matches(obj: Object) -> bool:
-        return all((_field_value(obj, field) == value) == equal for field, equal, value in requirements)
+        return all(
+            (_field_value(obj, field) == value) == equal for field, equal, value in requirements
+        )
 
     return matches

@@ -54,9 +54,9 @@ class _DropConnection(Exception):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: "_Server"
+    server: _Server
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - signature fixed by the base class
+    def log_message(self, format: str, *args: Any) -> None:
         LOG.debug("%s %s", self.address_string(), format % args)
 
     def do_GET(self) -> None:
@@ -119,7 +119,11 @@ class Handler(BaseHTTPRequestHandler):
         self._code = 0
         user: Optional[UserInfo] = None
         route = routing.parse(path)
-        verb = routing.verb_for(self.command, route, query.get("watch") in ("1", "true")) if route.kind == "resource" else self.command.lower()
+        verb = (
+            routing.verb_for(self.command, route, query.get("watch") in ("1", "true"))
+            if route.kind == "resource"
+            else self.command.lower()
+        )
         self._audit_resource: Tuple[str, str] = (route.group, route.resource)
         dry_run = query.get("dryRun") == "All"
         try:
@@ -130,8 +134,12 @@ class Handler(BaseHTTPRequestHandler):
                 return
             user = self._authenticate()
             if not path.startswith("/kubesim/"):
-                self._inject_fault(verb or "", path + (f"?{split.query}" if split.query else ""), route.resource)
-            self._dispatch(path, query, route, verb or "", user, body, dry_run)
+                self._inject_fault(
+                    verb or "", path + (f"?{split.query}" if split.query else ""), route.resource
+                )
+            self._dispatch(
+                path, query, route=route, verb=verb or "", user=user, body=body, dry_run=dry_run
+            )
         except _DropConnection:
             self.close_connection = True
             self._code = 0
@@ -140,7 +148,7 @@ class Handler(BaseHTTPRequestHandler):
             self._send_error(error)
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
             self.close_connection = True
-        except Exception as error:  # noqa: BLE001 - any bug becomes a 500 Status, as in kube-apiserver
+        except Exception as error:
             LOG.exception("request %s %s failed", self.command, self.path)
             self._code = 500
             try:
@@ -158,7 +166,9 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def _record_audit(self, user: Optional[UserInfo], verb: str, route: routing.Route, dry_run: bool) -> None:
+    def _record_audit(
+        self, user: Optional[UserInfo], verb: str, route: routing.Route, dry_run: bool
+    ) -> None:
         self.cluster.audit.record(
             AuditEntry(
                 time=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
@@ -204,18 +214,50 @@ class Handler(BaseHTTPRequestHandler):
         if not allowed:
             verb = attributes.verb
             if attributes.resource is None:
-                raise ApiError(403, "Forbidden", f'forbidden: User "{attributes.user.username}" cannot {verb} path "{attributes.path}"' + (f": {reason}" if reason else ""))
+                raise ApiError(
+                    403,
+                    "Forbidden",
+                    f'forbidden: User "{attributes.user.username}" cannot {verb} path "{attributes.path}"'
+                    + (f": {reason}" if reason else ""),
+                )
             resource = attributes.resource
             if attributes.subresource:
-                resource = ResourceInfo(resource.group, resource.version, f"{resource.resource}/{attributes.subresource}", resource.kind, resource.namespaced)
-            error = errors.forbidden(attributes.user.username, verb, resource, attributes.namespace, attributes.name, reason)
+                resource = ResourceInfo(
+                    resource.group,
+                    resource.version,
+                    f"{resource.resource}/{attributes.subresource}",
+                    resource.kind,
+                    resource.namespaced,
+                )
+            error = errors.forbidden(
+                attributes.user.username,
+                verb,
+                resource,
+                namespace=attributes.namespace,
+                name=attributes.name,
+                reason=reason,
+            )
             if attributes.subresource:
-                error.message = error.message.replace(f'{errors.qualified(resource)} "', f'{errors.qualified(attributes.resource)} "', 1)
+                error.message = error.message.replace(
+                    f'{errors.qualified(resource)} "',
+                    f'{errors.qualified(attributes.resource)} "',
+                    1,
+                )
             raise error
 
     # ----- dispatch --------------------------------------------------------
 
-    def _dispatch(self, path: str, query: Dict[str, str], route: routing.Route, verb: str, user: UserInfo, body: bytes, dry_run: bool) -> None:
+    def _dispatch(
+        self,
+        path: str,
+        query: Dict[str, str],
+        *,
+        route: routing.Route,
+        verb: str,
+        user: UserInfo,
+        body: bytes,
+        dry_run: bool,
+    ) -> None:
         if route.kind != "resource":
             self._authorize(RequestAttributes(user=user, verb=verb, resource=None, path=path))
             self._serve_non_resource(path, query, route, body)
@@ -224,7 +266,9 @@ class Handler(BaseHTTPRequestHandler):
         if served is None:
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
         info = served.info
-        if (route.namespace and not info.namespaced) or (route.subresource and route.subresource not in info.subresources):
+        if (route.namespace and not info.namespaced) or (
+            route.subresource and route.subresource not in info.subresources
+        ):
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
         if not info.namespaced and route.namespace:
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
@@ -233,12 +277,23 @@ class Handler(BaseHTTPRequestHandler):
         name = route.name
         if verb in ("watch", "list") and not name:
             # kube-apiserver's RequestInfo takes the name from fieldSelector=metadata.name=<name>.
-            selected = [t.split("=")[-1] for t in query.get("fieldSelector", "").split(",") if t.replace("==", "=").startswith("metadata.name=")]
+            selected = [
+                t.split("=")[-1]
+                for t in query.get("fieldSelector", "").split(",")
+                if t.replace("==", "=").startswith("metadata.name=")
+            ]
             name = selected[0] if len(selected) == 1 else ""
         if verb in ("watch", "list") and route.name:
             # Watching a single object by name: `/watch/.../name` or fieldSelector; treat as a filtered watch.
-            query = dict(query, fieldSelector=",".join(filter(None, [query.get("fieldSelector", ""), f"metadata.name={route.name}"])))
-        if verb not in served.verbs and not (route.subresource and verb in ("get", "update", "patch")):
+            query = dict(
+                query,
+                fieldSelector=",".join(
+                    filter(None, [query.get("fieldSelector", ""), f"metadata.name={route.name}"])
+                ),
+            )
+        if verb not in served.verbs and not (
+            route.subresource and verb in ("get", "update", "patch")
+        ):
             raise errors.method_not_allowed(verb, info)
         attributes = RequestAttributes(
             user=user,
@@ -252,9 +307,11 @@ class Handler(BaseHTTPRequestHandler):
         )
         self._authorize(attributes)
         handler = getattr(self, f"_verb_{verb}")
-        handler(served, route, query, attributes, body, dry_run)
+        handler(served, route, query=query, attributes=attributes, body=body, dry_run=dry_run)
 
-    def _serve_non_resource(self, path: str, query: Dict[str, str], route: routing.Route, body: bytes) -> None:
+    def _serve_non_resource(
+        self, path: str, query: Dict[str, str], route: routing.Route, body: bytes
+    ) -> None:
         registry = self.cluster.registry
         if path == "/version":
             self._send_json(200, discovery.SERVER_VERSION)
@@ -276,7 +333,13 @@ class Handler(BaseHTTPRequestHandler):
             self._send_json(200, openapi.index(registry))
         elif path.startswith("/openapi/v3/"):
             gv = path[len("/openapi/v3/") :].split("/")
-            group, version = ("", gv[1]) if gv[0] == "api" and len(gv) == 2 else (gv[1], gv[2]) if len(gv) == 3 else ("?", "?")
+            group, version = (
+                ("", gv[1])
+                if gv[0] == "api" and len(gv) == 2
+                else (gv[1], gv[2])
+                if len(gv) == 3
+                else ("?", "?")
+            )
             if not registry.in_version(group, version):
                 raise ApiError(404, "NotFound", "the server could not find the requested resource")
             self._send_json(200, openapi.document(registry, group, version))
@@ -301,10 +364,16 @@ class Handler(BaseHTTPRequestHandler):
     # ----- bodies ------------------------------------------------------------
 
     def _decode_body(self, body: bytes) -> Any:
-        content_type = (self.headers.get("Content-Type") or "application/json").split(";")[0].strip().lower()
+        content_type = (
+            (self.headers.get("Content-Type") or "application/json").split(";")[0].strip().lower()
+        )
         if content_type == protobuf.CONTENT_TYPE:
             return protobuf.decode(body)
-        if content_type in ("application/json", "application/yaml", "application/apply-patch+yaml", "*/*") or content_type in PATCH_TYPES:
+        if (
+            content_type
+            in ("application/json", "application/yaml", "application/apply-patch+yaml", "*/*")
+            or content_type in PATCH_TYPES
+        ):
             try:
                 if content_type.endswith("yaml"):
                     return yaml.safe_load(body.decode("utf-8")) if body.strip() else {}
@@ -321,7 +390,16 @@ class Handler(BaseHTTPRequestHandler):
 
     # ----- verbs -------------------------------------------------------------
 
-    def _verb_get(self, served: Served, route: routing.Route, query: Dict[str, str], attributes: RequestAttributes, body: bytes, dry_run: bool) -> None:
+    def _verb_get(
+        self,
+        served: Served,
+        route: routing.Route,
+        *,
+        query: Dict[str, str],
+        attributes: RequestAttributes,
+        body: bytes,
+        dry_run: bool,
+    ) -> None:
         obj = self.cluster.get(served.info, route.namespace, route.name)
         if obj is None:
             raise errors.not_found(served.info, route.name)
@@ -329,7 +407,16 @@ class Handler(BaseHTTPRequestHandler):
             obj = _scale_of(obj)
         if self._wants_table():
             crd = self.cluster.get_crd(served.crd_name) if served.crd_name else None
-            self._send_json(200, tables.table(served, [obj], crd=crd, include_object=query.get("includeObject", "Metadata"), list_meta={"resourceVersion": obj["metadata"].get("resourceVersion", "")}))
+            self._send_json(
+                200,
+                tables.table(
+                    served,
+                    [obj],
+                    crd=crd,
+                    include_object=query.get("includeObject", "Metadata"),
+                    list_meta={"resourceVersion": obj["metadata"].get("resourceVersion", "")},
+                ),
+            )
         else:
             self._send_json(200, obj)
         self._code = 200
@@ -339,21 +426,58 @@ class Handler(BaseHTTPRequestHandler):
         fields = selectors.parse_field_selector(query.get("fieldSelector", ""), served.info.kind)
         return lambda obj: labels(obj) and fields(obj)
 
-    def _verb_list(self, served: Served, route: routing.Route, query: Dict[str, str], attributes: RequestAttributes, body: bytes, dry_run: bool) -> None:
+    def _verb_list(
+        self,
+        served: Served,
+        route: routing.Route,
+        *,
+        query: Dict[str, str],
+        attributes: RequestAttributes,
+        body: bytes,
+        dry_run: bool,
+    ) -> None:
         predicate = self._predicate(served, query)
         with self.cluster.store.lock:
             revision = self.cluster.store.revision
-            items = [obj for obj in self.cluster.list(served.info, route.namespace) if predicate(obj)]
+            items = [
+                obj for obj in self.cluster.list(served.info, route.namespace) if predicate(obj)
+            ]
         meta: Object = {"resourceVersion": str(revision)}
         items, meta = _paginate(items, query, meta)
         if self._wants_table():
             crd = self.cluster.get_crd(served.crd_name) if served.crd_name else None
-            self._send_json(200, tables.table(served, items, crd=crd, include_object=query.get("includeObject", "Metadata"), list_meta=meta))
+            self._send_json(
+                200,
+                tables.table(
+                    served,
+                    items,
+                    crd=crd,
+                    include_object=query.get("includeObject", "Metadata"),
+                    list_meta=meta,
+                ),
+            )
         else:
-            self._send_json(200, {"kind": f"{served.info.kind}List", "apiVersion": served.info.api_version, "metadata": meta, "items": items})
+            self._send_json(
+                200,
+                {
+                    "kind": f"{served.info.kind}List",
+                    "apiVersion": served.info.api_version,
+                    "metadata": meta,
+                    "items": items,
+                },
+            )
         self._code = 200
 
-    def _verb_create(self, served: Served, route: routing.Route, query: Dict[str, str], attributes: RequestAttributes, body: bytes, dry_run: bool) -> None:
+    def _verb_create(
+        self,
+        served: Served,
+        route: routing.Route,
+        *,
+        query: Dict[str, str],
+        attributes: RequestAttributes,
+        body: bytes,
+        dry_run: bool,
+    ) -> None:
         obj = self._decode_body(body)
         if served.virtual:
             self._send_json(201, self._review(served, attributes, obj))
@@ -361,28 +485,77 @@ class Handler(BaseHTTPRequestHandler):
             return
         if route.name:
             raise errors.method_not_allowed("create", served.info)
-        created = self.cluster.ops.create(served, route.namespace, obj, attributes=attributes, dry_run=dry_run, manager=self._manager(query))
+        created = self.cluster.ops.create(
+            served,
+            route.namespace,
+            obj,
+            attributes=attributes,
+            dry_run=dry_run,
+            manager=self._manager(query),
+        )
         self._send_json(201, created)
         self._code = 201
 
-    def _verb_update(self, served: Served, route: routing.Route, query: Dict[str, str], attributes: RequestAttributes, body: bytes, dry_run: bool) -> None:
+    def _verb_update(
+        self,
+        served: Served,
+        route: routing.Route,
+        *,
+        query: Dict[str, str],
+        attributes: RequestAttributes,
+        body: bytes,
+        dry_run: bool,
+    ) -> None:
         obj = self._decode_body(body)
         if route.subresource == "scale":
             obj = _apply_scale(self.cluster, served, route, obj)
             route.subresource = ""
-        updated = self.cluster.ops.update(served, route.namespace, route.name, obj, subresource=route.subresource, attributes=attributes, dry_run=dry_run, manager=self._manager(query))
+        updated = self.cluster.ops.update(
+            served,
+            route.namespace,
+            route.name,
+            obj,
+            subresource=route.subresource,
+            attributes=attributes,
+            dry_run=dry_run,
+            manager=self._manager(query),
+        )
         self._send_json(200, updated)
         self._code = 200
 
-    def _verb_patch(self, served: Served, route: routing.Route, query: Dict[str, str], attributes: RequestAttributes, body: bytes, dry_run: bool) -> None:
+    def _verb_patch(
+        self,
+        served: Served,
+        route: routing.Route,
+        *,
+        query: Dict[str, str],
+        attributes: RequestAttributes,
+        body: bytes,
+        dry_run: bool,
+    ) -> None:
         content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
         patch_type = PATCH_TYPES.get(content_type)
         if patch_type is None:
-            raise ApiError(415, "UnsupportedMediaType", f"the body of the request was in an unknown format - accepted media types include: {', '.join(PATCH_TYPES)}")
+            raise ApiError(
+                415,
+                "UnsupportedMediaType",
+                f"the body of the request was in an unknown format - accepted media types include: {', '.join(PATCH_TYPES)}",
+            )
         patch_body = self._decode_body(body)
         existed = self.cluster.get(served.info, route.namespace, route.name) is not None
         manager = query.get("fieldManager", "") if patch_type == "apply" else self._manager(query)
-        result = self.cluster.ops.patch(served, route.namespace, route.name, patch_type, patch_body, subresource=route.subresource, attributes=attributes, dry_run=dry_run, manager=manager, force=query.get("force") in ("true", "1"))
+        result = self.cluster.ops.patch(
+            served,
+            route.namespace,
+            route.name,
+            patch_type,
+            patch_body,
+            subresource=route.subresource,
+            attributes=attributes,
+            dry_run=dry_run,
+            manager=manager,
+            force=query.get("force") in ("true", "1"),
+        )
         code = 201 if patch_type == "apply" and not existed else 200
         self._send_json(code, result)
         self._code = code
@@ -399,32 +572,95 @@ class Handler(BaseHTTPRequestHandler):
             options["orphanDependents"] = query["orphanDependents"] == "true"
         policy = options.get("propagationPolicy")
         if policy is not None and policy not in ("Orphan", "Background", "Foreground"):
-            raise errors.invalid(None, "DeleteOptions", "", [errors.field_invalid("propagationPolicy", policy, 'must be one of "Background", "Foreground", "Orphan"')])
+            raise errors.invalid(
+                None,
+                "DeleteOptions",
+                "",
+                [
+                    errors.field_invalid(
+                        "propagationPolicy",
+                        policy,
+                        'must be one of "Background", "Foreground", "Orphan"',
+                    )
+                ],
+            )
         return options
 
-    def _verb_delete(self, served: Served, route: routing.Route, query: Dict[str, str], attributes: RequestAttributes, body: bytes, dry_run: bool) -> None:
+    def _verb_delete(
+        self,
+        served: Served,
+        route: routing.Route,
+        *,
+        query: Dict[str, str],
+        attributes: RequestAttributes,
+        body: bytes,
+        dry_run: bool,
+    ) -> None:
         options = self._delete_options(query, body)
         dry_run = dry_run or "All" in (options.get("dryRun") or [])
-        result = self.cluster.ops.delete(served, route.namespace, route.name, options=options, attributes=attributes, dry_run=dry_run)
-        if result["metadata"].get("deletionTimestamp") and self.cluster.get(served.info, route.namespace, route.name) is not None:
-            self._send_json(200, result)
-        elif served.crd_name or dry_run:
+        result = self.cluster.ops.delete(
+            served,
+            route.namespace,
+            route.name,
+            options=options,
+            attributes=attributes,
+            dry_run=dry_run,
+        )
+        if (
+            (
+                result["metadata"].get("deletionTimestamp")
+                and self.cluster.get(served.info, route.namespace, route.name) is not None
+            )
+            or served.crd_name
+            or dry_run
+        ):
             self._send_json(200, result)
         else:
-            self._send_json(200, errors.success_status(served.info, route.name, result["metadata"].get("uid", "")))
+            self._send_json(
+                200,
+                errors.success_status(served.info, route.name, result["metadata"].get("uid", "")),
+            )
         self._code = 200
 
-    def _verb_deletecollection(self, served: Served, route: routing.Route, query: Dict[str, str], attributes: RequestAttributes, body: bytes, dry_run: bool) -> None:
+    def _verb_deletecollection(
+        self,
+        served: Served,
+        route: routing.Route,
+        *,
+        query: Dict[str, str],
+        attributes: RequestAttributes,
+        body: bytes,
+        dry_run: bool,
+    ) -> None:
         options = self._delete_options(query, body)
         predicate = self._predicate(served, query)
         targets = [obj for obj in self.cluster.list(served.info, route.namespace) if predicate(obj)]
-        deleted = self.cluster.ops.delete_collection(served, route.namespace, targets, options=options, attributes=attributes, dry_run=dry_run)
-        self._send_json(200, {"kind": f"{served.info.kind}List", "apiVersion": served.info.api_version, "metadata": {"resourceVersion": str(self.cluster.store.revision)}, "items": deleted})
+        deleted = self.cluster.ops.delete_collection(
+            served,
+            route.namespace,
+            targets,
+            options=options,
+            attributes=attributes,
+            dry_run=dry_run,
+        )
+        self._send_json(
+            200,
+            {
+                "kind": f"{served.info.kind}List",
+                "apiVersion": served.info.api_version,
+                "metadata": {"resourceVersion": str(self.cluster.store.revision)},
+                "items": deleted,
+            },
+        )
         self._code = 200
 
     def _review(self, served: Served, attributes: RequestAttributes, body: Any) -> Object:
-        """Answer a create on a virtual resource through the first plug-in with a `review` method."""
-        plugins: List[Any] = [self.cluster.plugins.authorizer, *self.cluster.plugins.admission, *self.cluster.plugins.controllers]
+        """Serve a create on a virtual resource through the first plug-in with a `review` method."""
+        plugins: List[Any] = [
+            self.cluster.plugins.authorizer,
+            *self.cluster.plugins.admission,
+            *self.cluster.plugins.controllers,
+        ]
         for plugin in plugins:
             review = getattr(plugin, "review", None)
             if review is None:
@@ -436,7 +672,16 @@ class Handler(BaseHTTPRequestHandler):
 
     # ----- watch -------------------------------------------------------------
 
-    def _verb_watch(self, served: Served, route: routing.Route, query: Dict[str, str], attributes: RequestAttributes, body: bytes, dry_run: bool) -> None:
+    def _verb_watch(
+        self,
+        served: Served,
+        route: routing.Route,
+        *,
+        query: Dict[str, str],
+        attributes: RequestAttributes,
+        body: bytes,
+        dry_run: bool,
+    ) -> None:
         predicate = self._predicate(served, query)
         timeout = float(query.get("timeoutSeconds") or DEFAULT_WATCH_TIMEOUT)
         deadline = time.monotonic() + timeout
@@ -448,7 +693,9 @@ class Handler(BaseHTTPRequestHandler):
         with store.lock:
             last = store.revision
             if requested in ("", "0") or send_initial:
-                initial = [obj for obj in self.cluster.list(served.info, route.namespace) if predicate(obj)]
+                initial = [
+                    obj for obj in self.cluster.list(served.info, route.namespace) if predicate(obj)
+                ]
                 expired = False
             else:
                 try:
@@ -466,20 +713,41 @@ class Handler(BaseHTTPRequestHandler):
         crd = self.cluster.get_crd(served.crd_name) if served.crd_name else None
 
         def emit(event_type: str, obj: Object) -> None:
-            if wants_table and event_type != "ERROR" and event_type != "BOOKMARK":
-                obj = tables.table(served, [obj], crd=crd, include_object=query.get("includeObject", "Metadata"), list_meta={"resourceVersion": obj["metadata"].get("resourceVersion", "")})
+            if wants_table and event_type not in {"ERROR", "BOOKMARK"}:
+                obj = tables.table(
+                    served,
+                    [obj],
+                    crd=crd,
+                    include_object=query.get("includeObject", "Metadata"),
+                    list_meta={"resourceVersion": obj["metadata"].get("resourceVersion", "")},
+                )
             data = json.dumps({"type": event_type, "object": obj}).encode("utf-8") + b"\n"
             self.wfile.write(f"{len(data):x}\r\n".encode("ascii") + data + b"\r\n")
             self.wfile.flush()
 
         if expired:
-            emit("ERROR", errors.status_body(errors.gone(f"too old resource version: {last} ({store.oldest_resumable()})")))
+            emit(
+                "ERROR",
+                errors.status_body(
+                    errors.gone(f"too old resource version: {last} ({store.oldest_resumable()})")
+                ),
+            )
             self._end_chunks()
             return
         for obj in initial:
             emit("ADDED", obj)
         if send_initial and query.get("allowWatchBookmarks") == "true":
-            emit("BOOKMARK", {"kind": served.info.kind, "apiVersion": served.info.api_version, "metadata": {"resourceVersion": str(last), "annotations": {"k8s.io/initial-events-end": "true"}}})
+            emit(
+                "BOOKMARK",
+                {
+                    "kind": served.info.kind,
+                    "apiVersion": served.info.api_version,
+                    "metadata": {
+                        "resourceVersion": str(last),
+                        "annotations": {"k8s.io/initial-events-end": "true"},
+                    },
+                },
+            )
 
         while not self.server.stopping.is_set():
             remaining = deadline - time.monotonic()
@@ -502,8 +770,13 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
 
-def _filter_event(event: Event, served: Served, namespace: str, predicate: Any) -> Optional[Tuple[str, Object]]:
-    """Return the event as this watcher sees it, or None; selector transitions become ADDED/DELETED."""
+def _filter_event(
+    event: Event, served: Served, namespace: str, predicate: Any
+) -> Optional[Tuple[str, Object]]:
+    """Return the event as this watcher receives it, or None.
+
+    A change that moves an object into or out of the selector becomes ADDED or DELETED.
+    """
     info = event.resource
     if info.group != served.info.group or info.resource != served.info.resource:
         return None
@@ -519,7 +792,9 @@ def _filter_event(event: Event, served: Served, namespace: str, predicate: Any) 
     return (event.type, event.object) if now_matches else None
 
 
-def _paginate(items: List[Object], query: Dict[str, str], meta: Object) -> Tuple[List[Object], Object]:
+def _paginate(
+    items: List[Object], query: Dict[str, str], meta: Object
+) -> Tuple[List[Object], Object]:
     """Apply `continue` and `limit` (https://kubernetes.io/docs/reference/using-api/api-concepts/#retrieving-large-results-sets-in-chunks).
 
     NOTE: a continue token resumes after the last key in the current state,
@@ -531,14 +806,32 @@ def _paginate(items: List[Object], query: Dict[str, str], meta: Object) -> Tuple
             state = json.loads(base64.urlsafe_b64decode(token.encode("ascii")).decode("utf-8"))
             start = tuple(state["start"])
         except (ValueError, KeyError, TypeError, binascii.Error):
-            raise errors.bad_request("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)") from None
-        items = [obj for obj in items if (obj["metadata"].get("namespace", ""), obj["metadata"]["name"]) > start]
+            raise errors.bad_request(
+                "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)"
+            ) from None
+        items = [
+            obj
+            for obj in items
+            if (obj["metadata"].get("namespace", ""), obj["metadata"]["name"]) > start
+        ]
     limit = int(query.get("limit") or 0)
     if limit > 0 and len(items) > limit:
         page, rest = items[:limit], items[limit:]
         last = page[-1]["metadata"]
-        state = {"v": "meta.k8s.io/v1", "rv": int(meta["resourceVersion"]), "start": [last.get("namespace", ""), last["name"]]}
-        meta = dict(meta, **{"continue": base64.urlsafe_b64encode(json.dumps(state).encode("utf-8")).decode("ascii"), "remainingItemCount": len(rest)})
+        state = {
+            "v": "meta.k8s.io/v1",
+            "rv": int(meta["resourceVersion"]),
+            "start": [last.get("namespace", ""), last["name"]],
+        }
+        meta = dict(
+            meta,
+            **{
+                "continue": base64.urlsafe_b64encode(json.dumps(state).encode("utf-8")).decode(
+                    "ascii"
+                ),
+                "remainingItemCount": len(rest),
+            },
+        )
         return page, meta
     return items, meta
 
@@ -548,13 +841,19 @@ def _scale_of(obj: Object) -> Object:
     return {
         "kind": "Scale",
         "apiVersion": "autoscaling/v1",
-        "metadata": {k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp") if k in meta},
+        "metadata": {
+            k: meta[k]
+            for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
+            if k in meta
+        },
         "spec": {"replicas": obj.get("spec", {}).get("replicas", 0)},
         "status": {"replicas": obj.get("status", {}).get("replicas", 0)},
     }
 
 
-def _apply_scale(cluster: SimCluster, served: Served, route: routing.Route, scale: Object) -> Object:
+def _apply_scale(
+    cluster: SimCluster, served: Served, route: routing.Route, scale: Object
+) -> Object:
     current = cluster.get(served.info, route.namespace, route.name)
     if current is None:
         raise errors.not_found(served.info, route.name)
@@ -565,8 +864,10 @@ def _apply_scale(cluster: SimCluster, served: Served, route: routing.Route, scal
     return current
 
 
-def _default_review(cluster: SimCluster, served: Served, attributes: RequestAttributes, body: Any) -> Object:
-    """Answer a SelfSubjectAccessReview with the authorizer (allow all when there is none)."""
+def _default_review(
+    cluster: SimCluster, served: Served, attributes: RequestAttributes, body: Any
+) -> Object:
+    """Evaluate a SelfSubjectAccessReview with the authorizer (allowed when there is none)."""
     result = dict(body) if isinstance(body, dict) else {}
     result.setdefault("apiVersion", served.info.api_version)
     result.setdefault("kind", served.info.kind)
@@ -580,13 +881,33 @@ def _default_review(cluster: SimCluster, served: Served, attributes: RequestAttr
         return result
     resource_attributes = spec.get("resourceAttributes")
     if resource_attributes:
-        target = cluster.resource_named(resource_attributes.get("group", ""), resource_attributes.get("resource", ""))
+        target = cluster.resource_named(
+            resource_attributes.get("group", ""), resource_attributes.get("resource", "")
+        )
         if target is None:
-            target = ResourceInfo(resource_attributes.get("group", ""), resource_attributes.get("version", "") or "v1", resource_attributes.get("resource", ""), "", bool(resource_attributes.get("namespace")))
-        asked = RequestAttributes(user=attributes.user, verb=resource_attributes.get("verb", ""), resource=target, subresource=resource_attributes.get("subresource", ""), namespace=resource_attributes.get("namespace", ""), name=resource_attributes.get("name", ""))
+            target = ResourceInfo(
+                resource_attributes.get("group", ""),
+                resource_attributes.get("version", "") or "v1",
+                resource_attributes.get("resource", ""),
+                "",
+                bool(resource_attributes.get("namespace")),
+            )
+        asked = RequestAttributes(
+            user=attributes.user,
+            verb=resource_attributes.get("verb", ""),
+            resource=target,
+            subresource=resource_attributes.get("subresource", ""),
+            namespace=resource_attributes.get("namespace", ""),
+            name=resource_attributes.get("name", ""),
+        )
     else:
         non_resource = spec.get("nonResourceAttributes") or {}
-        asked = RequestAttributes(user=attributes.user, verb=non_resource.get("verb", ""), resource=None, path=non_resource.get("path", ""))
+        asked = RequestAttributes(
+            user=attributes.user,
+            verb=non_resource.get("verb", ""),
+            resource=None,
+            path=non_resource.get("path", ""),
+        )
     allowed, reason = authorizer.authorize(asked)
     result["status"] = {"allowed": allowed, **({"reason": reason} if reason else {})}
     return result
@@ -621,13 +942,19 @@ class ApiServer:
                 context.load_cert_chain(str(cert_file), str(key_file))
             context.set_alpn_protocols(["http/1.1"])
             # The handshake runs in each request thread, so a slow client cannot block accept().
-            self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True, do_handshake_on_connect=False)
+            self._httpd.socket = context.wrap_socket(
+                self._httpd.socket, server_side=True, do_handshake_on_connect=False
+            )
             scheme = "https"
             cluster.ca_pem = certs.ca_pem
-        host, bound_port = self._httpd.server_address[:2]
-        self.port = int(bound_port)
+        self.port = int(self._httpd.server_address[1])
         cluster.url = f"{scheme}://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.2}, name="kubesim-http", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.2},
+            name="kubesim-http",
+            daemon=True,
+        )
 
     def start(self) -> None:
         self._thread.start()

@@ -23,7 +23,9 @@ _FIRST = ("CustomResourceDefinition", "Namespace")
 
 
 def parse(text_or_path: Union[str, Path]) -> List[Object]:
-    if isinstance(text_or_path, Path) or ("\n" not in str(text_or_path) and Path(str(text_or_path)).is_file()):
+    if isinstance(text_or_path, Path) or (
+        "\n" not in str(text_or_path) and Path(str(text_or_path)).is_file()
+    ):
         text = Path(text_or_path).read_text(encoding="utf-8")
     else:
         text = str(text_or_path)
@@ -41,12 +43,17 @@ def parse(text_or_path: Union[str, Path]) -> List[Object]:
 def load(cluster: SimCluster, text_or_path: Union[str, Path]) -> List[Object]:
     """Create every object of a YAML stream; return what was stored."""
     documents = parse(text_or_path)
-    ordered = sorted(documents, key=lambda d: (_FIRST.index(d.get("kind")) if d.get("kind") in _FIRST else len(_FIRST)))
+    ordered = sorted(
+        documents,
+        key=lambda d: _FIRST.index(d.get("kind")) if d.get("kind") in _FIRST else len(_FIRST),
+    )
     stored = []
     for document in ordered:
         meta = document.setdefault("metadata", {})
         if document.get("kind") != "Namespace" and not meta.get("namespace"):
-            served = cluster.registry.find_kind(document.get("apiVersion", ""), document.get("kind", ""))
+            served = cluster.registry.find_kind(
+                document.get("apiVersion", ""), document.get("kind", "")
+            )
             if served is not None and served.info.namespaced:
                 meta["namespace"] = "default"
         stored.append(cluster.load_object(document))

@@ -55,8 +55,22 @@ _KIND_COLUMNS: Dict[str, List[Column]] = {
     "Namespace": [("Status", "string", lambda o: _get(o, "status.phase") or "")],
     "Pod": [
         ("Ready", "string", _pod_ready),
-        ("Status", "string", lambda o: "Terminating" if _get(o, "metadata.deletionTimestamp") else (_get(o, "status.phase") or "Pending")),
-        ("Restarts", "integer", lambda o: sum(s.get("restartCount", 0) for s in _get(o, "status.containerStatuses") or [])),
+        (
+            "Status",
+            "string",
+            lambda o: (
+                "Terminating"
+                if _get(o, "metadata.deletionTimestamp")
+                else (_get(o, "status.phase") or "Pending")
+            ),
+        ),
+        (
+            "Restarts",
+            "integer",
+            lambda o: sum(
+                s.get("restartCount", 0) for s in _get(o, "status.containerStatuses") or []
+            ),
+        ),
     ],
     "Deployment": [
         ("Ready", "string", _ready("status.readyReplicas", "spec.replicas")),
@@ -72,9 +86,20 @@ _KIND_COLUMNS: Dict[str, List[Column]] = {
         ("Type", "string", lambda o: _get(o, "spec.type") or ""),
         ("Cluster-IP", "string", lambda o: _get(o, "spec.clusterIP") or "<none>"),
     ],
-    "ConfigMap": [("Data", "integer", lambda o: len(o.get("data") or {}) + len(o.get("binaryData") or {}))],
-    "Secret": [("Type", "string", lambda o: o.get("type", "")), ("Data", "integer", lambda o: len(o.get("data") or {}))],
-    "Job": [("Status", "string", lambda o: "Complete" if (_get(o, "status.succeeded") or 0) > 0 else "Running")],
+    "ConfigMap": [
+        ("Data", "integer", lambda o: len(o.get("data") or {}) + len(o.get("binaryData") or {}))
+    ],
+    "Secret": [
+        ("Type", "string", lambda o: o.get("type", "")),
+        ("Data", "integer", lambda o: len(o.get("data") or {})),
+    ],
+    "Job": [
+        (
+            "Status",
+            "string",
+            lambda o: "Complete" if (_get(o, "status.succeeded") or 0) > 0 else "Running",
+        )
+    ],
 }
 
 
@@ -86,14 +111,27 @@ def _columns(served: Served, crd: Optional[Object]) -> List[Column]:
                 continue
             for column in version.get("additionalPrinterColumns", []) or []:
                 path = column.get("jsonPath", "")
-                columns.append((column.get("name", ""), column.get("type", "string"), lambda o, p=path: _get(o, p) if _get(o, p) is not None else ""))
+                columns.append(
+                    (
+                        column.get("name", ""),
+                        column.get("type", "string"),
+                        lambda o, p=path: _get(o, p) if _get(o, p) is not None else "",
+                    )
+                )
     else:
         columns.extend(_KIND_COLUMNS.get(served.info.kind, []))
     columns.append(("Age", "date", _age))
     return columns
 
 
-def table(served: Served, objects: List[Object], *, crd: Optional[Object], include_object: str, list_meta: Object) -> Object:
+def table(
+    served: Served,
+    objects: List[Object],
+    *,
+    crd: Optional[Object],
+    include_object: str,
+    list_meta: Object,
+) -> Object:
     columns = _columns(served, crd)
     rows = []
     for obj in objects:
@@ -101,14 +139,24 @@ def table(served: Served, objects: List[Object], *, crd: Optional[Object], inclu
         if include_object == "Object":
             row["object"] = obj
         elif include_object != "None":
-            row["object"] = {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": obj.get("metadata", {})}
+            row["object"] = {
+                "kind": "PartialObjectMetadata",
+                "apiVersion": "meta.k8s.io/v1",
+                "metadata": obj.get("metadata", {}),
+            }
         rows.append(row)
     return {
         "kind": "Table",
         "apiVersion": "meta.k8s.io/v1",
         "metadata": list_meta,
         "columnDefinitions": [
-            {"name": name, "type": kind, "format": "name" if name == "Name" else "", "description": name, "priority": 0}
+            {
+                "name": name,
+                "type": kind,
+                "format": "name" if name == "Name" else "",
+                "description": name,
+                "priority": 0,
+            }
             for name, kind, _ in columns
         ],
         "rows": rows,

@@ -22,7 +22,9 @@ class Response:
 
 
 class Api:
-    def __init__(self, sim: KubeSim, token: Optional[str] = "admin", *, timeout: float = 30) -> None:
+    def __init__(
+        self, sim: KubeSim, token: Optional[str] = "admin", *, timeout: float = 30
+    ) -> None:
         self.sim = sim
         self.token = sim.cluster.admin_token if token == "admin" else token
         self.timeout = timeout
@@ -31,10 +33,14 @@ class Api:
         parts = urlsplit(self.sim.url)
         if parts.scheme == "https":
             context = ssl.create_default_context(cadata=self.sim.ca_pem)
-            return http.client.HTTPSConnection(parts.hostname or "", parts.port, context=context, timeout=self.timeout)
+            return http.client.HTTPSConnection(
+                parts.hostname or "", parts.port, context=context, timeout=self.timeout
+            )
         return http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=self.timeout)
 
-    def _headers(self, content_type: Optional[str], extra: Optional[Dict[str, str]]) -> Dict[str, str]:
+    def _headers(
+        self, content_type: Optional[str], extra: Optional[Dict[str, str]]
+    ) -> Dict[str, str]:
         headers = {"Accept": "application/json", "User-Agent": "kubesim-tests/1.0"}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
@@ -43,21 +49,33 @@ class Api:
         headers.update(extra or {})
         return headers
 
-    def request(self, method: str, path: str, body: Any = None, *, content_type: Optional[str] = None, headers: Optional[Dict[str, str]] = None) -> Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        content_type: Optional[str] = None,
+        headers: Optional[Dict[str, str]] = None,
+    ) -> Response:
         data: Optional[bytes] = None
         if body is not None:
             data = body if isinstance(body, bytes) else json.dumps(body).encode("utf-8")
             content_type = content_type or "application/json"
         connection = self.connection()
         try:
-            connection.request(method, path, body=data, headers=self._headers(content_type, headers))
+            connection.request(
+                method, path, body=data, headers=self._headers(content_type, headers)
+            )
             response = connection.getresponse()
             raw = response.read()
             try:
                 parsed = json.loads(raw) if raw else None
             except ValueError:
                 parsed = raw.decode("utf-8", "replace")
-            return Response(response.status, parsed, {k.lower(): v for k, v in response.getheaders()})
+            return Response(
+                response.status, parsed, {k.lower(): v for k, v in response.getheaders()}
+            )
         finally:
             connection.close()
 
@@ -98,16 +116,34 @@ class Api:
             connection.close()
 
 
-def configmap(name: str, *, labels: Optional[Dict[str, str]] = None, data: Optional[Dict[str, str]] = None, finalizers: Optional[List[str]] = None, namespace: str = "default") -> Object:
+def configmap(
+    name: str,
+    *,
+    labels: Optional[Dict[str, str]] = None,
+    data: Optional[Dict[str, str]] = None,
+    finalizers: Optional[List[str]] = None,
+    namespace: str = "default",
+) -> Object:
     meta: Object = {"name": name, "namespace": namespace}
     if labels:
         meta["labels"] = labels
     if finalizers:
         meta["finalizers"] = finalizers
-    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta, "data": data or {"key": "value"}}
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": meta,
+        "data": data or {"key": "value"},
+    }
 
 
-def deployment(name: str, *, replicas: int = 1, namespace: str = "default", containers: Optional[List[Object]] = None) -> Object:
+def deployment(
+    name: str,
+    *,
+    replicas: int = 1,
+    namespace: str = "default",
+    containers: Optional[List[Object]] = None,
+) -> Object:
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",

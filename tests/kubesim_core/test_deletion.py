@@ -46,7 +46,9 @@ def test_removing_last_finalizer_completes_deletion(bare):
     api = Api(bare)
     api.post(CM, configmap("twice", finalizers=["a.example.com/x", "b.example.com/y"]))
     api.delete(f"{CM}/twice")
-    one_left = api.patch(f"{CM}/twice", [{"op": "remove", "path": "/metadata/finalizers/0"}], "json")
+    one_left = api.patch(
+        f"{CM}/twice", [{"op": "remove", "path": "/metadata/finalizers/0"}], "json"
+    )
     assert one_left.code == 200
     assert api.get(f"{CM}/twice").code == 200
     current = api.get(f"{CM}/twice").body
@@ -59,10 +61,17 @@ def test_no_new_finalizers_while_deleting(bare):
     api = Api(bare)
     api.post(CM, configmap("closing", finalizers=["example.com/hold"]))
     api.delete(f"{CM}/closing")
-    answer = api.patch(f"{CM}/closing", {"metadata": {"finalizers": ["example.com/hold", "example.com/late"]}}, "merge")
+    answer = api.patch(
+        f"{CM}/closing",
+        {"metadata": {"finalizers": ["example.com/hold", "example.com/late"]}},
+        "merge",
+    )
     assert answer.code == 422
     assert answer.body["reason"] == "Invalid"
-    assert 'metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{"example.com/late"}' in answer.body["message"]
+    assert (
+        'metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{"example.com/late"}'
+        in answer.body["message"]
+    )
 
 
 def test_uid_precondition_mismatch_is_conflict(bare):
@@ -72,7 +81,10 @@ def test_uid_precondition_mismatch_is_conflict(bare):
     answer = api.delete(f"{CM}/pre", options)
     assert answer.code == 409
     assert answer.body["reason"] == "Conflict"
-    assert answer.body["message"] == f'Operation cannot be fulfilled on configmaps "pre": Precondition failed: UID in precondition: not-the-uid, UID in object meta: {uid}'
+    assert (
+        answer.body["message"]
+        == f'Operation cannot be fulfilled on configmaps "pre": Precondition failed: UID in precondition: not-the-uid, UID in object meta: {uid}'
+    )
     assert api.get(f"{CM}/pre").code == 200
 
 
@@ -81,7 +93,9 @@ def test_resource_version_precondition_mismatch_is_conflict(bare):
     version = api.post(CM, configmap("rv")).body["metadata"]["resourceVersion"]
     answer = api.delete(f"{CM}/rv", {"preconditions": {"resourceVersion": "1"}})
     assert answer.code == 409
-    assert answer.body["message"].endswith(f"Precondition failed: ResourceVersion in precondition: 1, ResourceVersion in object meta: {version}")
+    assert answer.body["message"].endswith(
+        f"Precondition failed: ResourceVersion in precondition: 1, ResourceVersion in object meta: {version}"
+    )
     matching = api.delete(f"{CM}/rv", {"preconditions": {"resourceVersion": version}})
     assert matching.code == 200
 
@@ -120,7 +134,10 @@ def test_delete_collection_honours_selector(bare):
 
 def test_namespace_delete_goes_terminating(bare):
     api = Api(bare)
-    api.post("/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "doomed"}})
+    api.post(
+        "/api/v1/namespaces",
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "doomed"}},
+    )
     answer = api.delete("/api/v1/namespaces/doomed")
     assert answer.code == 200
     stored = api.get("/api/v1/namespaces/doomed").body
@@ -153,15 +170,34 @@ def test_crd_delete_waits_for_cleanup_finalizer(bare):
             "group": "example.com",
             "scope": "Namespaced",
             "names": {"plural": "gadgets", "kind": "Gadget"},
-            "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}}],
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "schema": {
+                        "openAPIV3Schema": {
+                            "type": "object",
+                            "x-kubernetes-preserve-unknown-fields": True,
+                        }
+                    },
+                }
+            ],
         },
     }
     api.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd)
     path = "/apis/example.com/v1/namespaces/default/gadgets"
     api.post(path, {"apiVersion": "example.com/v1", "kind": "Gadget", "metadata": {"name": "g"}})
-    marked = api.delete("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.example.com").body
+    marked = api.delete(
+        "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.example.com"
+    ).body
     assert marked["metadata"]["finalizers"] == ["customresourcecleanup.apiextensions.k8s.io"]
     assert any(c["type"] == "Terminating" for c in marked["status"]["conditions"])
     # Instances stay readable while the CRD terminates, but new ones are refused.
     assert api.get(f"{path}/g").code == 200
-    assert api.post(path, {"apiVersion": "example.com/v1", "kind": "Gadget", "metadata": {"name": "h"}}).code == 405
+    assert (
+        api.post(
+            path, {"apiVersion": "example.com/v1", "kind": "Gadget", "metadata": {"name": "h"}}
+        ).code
+        == 405
+    )

@@ -59,7 +59,10 @@ def test_latency_still_answers(bare):
 
 def test_control_endpoint_sets_and_clears_rules(bare):
     api = Api(bare)
-    set_rules = api.post("/kubesim/faults", [{"verb": "create", "resource": "configmaps", "code": 409, "times": None}])
+    set_rules = api.post(
+        "/kubesim/faults",
+        [{"verb": "create", "resource": "configmaps", "code": 409, "times": None}],
+    )
     assert set_rules.code == 200
     assert set_rules.body["rules"][0]["code"] == 409
     refused = api.post(CM, configmap("blocked"))

@@ -99,7 +99,14 @@ def helm(request, kubesim):
     env = kubesim.env()
 
     def run(*args, check=True, timeout=180):
-        result = subprocess.run([str(binary), *args], env=env, capture_output=True, text=True, timeout=timeout)
+        result = subprocess.run(
+            [str(binary), *args],
+            env=env,
+            capture_output=True,
+            check=False,
+            text=True,
+            timeout=timeout,
+        )
         if check:
             assert result.returncode == 0, f"helm {' '.join(args)} failed:\n{result.stderr}"
         return result
@@ -110,15 +117,19 @@ def helm(request, kubesim):
 def _release_secrets(kubesim, release):
     info = kubesim.cluster.resource_for("v1", "Secret")
     return [
-        s for s in kubesim.cluster.list(info, "default")
-        if s["metadata"].get("labels", {}).get("owner") == "helm" and s["metadata"]["labels"].get("name") == release
+        s
+        for s in kubesim.cluster.list(info, "default")
+        if s["metadata"].get("labels", {}).get("owner") == "helm"
+        and s["metadata"]["labels"].get("name") == release
     ]
 
 
 def test_install_upgrade_list_status_uninstall(helm, kubesim, chart):
     helm("install", "demo", str(chart), "-n", "default")
     assert kubesim.get("apps/v1", "Deployment", "default", "demo-web") is not None
-    assert kubesim.get("shop.example.com/v1", "Gizmo", "default", "demo-gizmo")["spec"] == {"size": 3}
+    assert kubesim.get("shop.example.com/v1", "Gizmo", "default", "demo-gizmo")["spec"] == {
+        "size": 3
+    }
     assert kubesim.get("rbac.authorization.k8s.io/v1", "ClusterRole", "", "demo-reader") is not None
     secrets = _release_secrets(kubesim, "demo")
     assert [s["metadata"]["labels"]["version"] for s in secrets] == ["1"]
@@ -127,9 +138,13 @@ def test_install_upgrade_list_status_uninstall(helm, kubesim, chart):
     helm("upgrade", "demo", str(chart), "-n", "default", "--set", "message=bye,replicas=2")
     deployment = kubesim.get("apps/v1", "Deployment", "default", "demo-web")
     assert deployment["spec"]["replicas"] == 2
-    assert deployment["spec"]["template"]["spec"]["containers"][0]["env"] == [{"name": "MESSAGE", "value": "bye"}]
+    assert deployment["spec"]["template"]["spec"]["containers"][0]["env"] == [
+        {"name": "MESSAGE", "value": "bye"}
+    ]
     assert kubesim.get("v1", "ConfigMap", "default", "demo-settings")["data"] == {"message": "bye"}
-    assert sorted(s["metadata"]["labels"]["version"] for s in _release_secrets(kubesim, "demo")) == ["1", "2"]
+    assert sorted(
+        s["metadata"]["labels"]["version"] for s in _release_secrets(kubesim, "demo")
+    ) == ["1", "2"]
 
     listed = helm("list", "-n", "default").stdout
     assert "demo" in listed and "deployed" in listed
@@ -143,7 +158,12 @@ def test_install_upgrade_list_status_uninstall(helm, kubesim, chart):
     assert kubesim.get("shop.example.com/v1", "Gizmo", "default", "demo-gizmo") is None
     assert _release_secrets(kubesim, "demo") == []
     # Helm never deletes CRDs from crds/.
-    assert kubesim.get("apiextensions.k8s.io/v1", "CustomResourceDefinition", "", "gizmos.shop.example.com") is not None
+    assert (
+        kubesim.get(
+            "apiextensions.k8s.io/v1", "CustomResourceDefinition", "", "gizmos.shop.example.com"
+        )
+        is not None
+    )
 
 
 def _play_deployment_controller(cluster: Cluster, stop: threading.Event) -> None:
@@ -160,8 +180,12 @@ def _play_deployment_controller(cluster: Cluster, stop: threading.Event) -> None
             # Like the real controller, reuse the ReplicaSet whose pod template matches (a scale).
             template = deployment["spec"]["template"]
             owned = [
-                rs for rs in cluster.list(replicasets, meta["namespace"])
-                if any(ref.get("uid") == meta["uid"] for ref in rs["metadata"].get("ownerReferences", []))
+                rs
+                for rs in cluster.list(replicasets, meta["namespace"])
+                if any(
+                    ref.get("uid") == meta["uid"]
+                    for ref in rs["metadata"].get("ownerReferences", [])
+                )
                 and rs["spec"]["template"] == template
             ]
             replicaset = owned[0] if owned else None
@@ -170,18 +194,39 @@ def _play_deployment_controller(cluster: Cluster, stop: threading.Event) -> None
                 replicaset["spec"]["replicas"] = replicas
                 replicaset = cluster.update(replicaset)
             else:
-                replicaset = cluster.create({
-                    "apiVersion": "apps/v1",
-                    "kind": "ReplicaSet",
-                    "metadata": {
-                        "name": name,
-                        "namespace": meta["namespace"],
-                        "labels": deployment["spec"]["template"]["metadata"].get("labels", {}),
-                        "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": meta["name"], "uid": meta["uid"], "controller": True, "blockOwnerDeletion": True}],
-                    },
-                    "spec": {"replicas": replicas, "selector": deployment["spec"]["selector"], "template": deployment["spec"]["template"]},
-                })
-            replicaset["status"] = {"replicas": replicas, "readyReplicas": replicas, "availableReplicas": replicas, "fullyLabeledReplicas": replicas, "observedGeneration": replicaset["metadata"].get("generation", 1)}
+                replicaset = cluster.create(
+                    {
+                        "apiVersion": "apps/v1",
+                        "kind": "ReplicaSet",
+                        "metadata": {
+                            "name": name,
+                            "namespace": meta["namespace"],
+                            "labels": deployment["spec"]["template"]["metadata"].get("labels", {}),
+                            "ownerReferences": [
+                                {
+                                    "apiVersion": "apps/v1",
+                                    "kind": "Deployment",
+                                    "name": meta["name"],
+                                    "uid": meta["uid"],
+                                    "controller": True,
+                                    "blockOwnerDeletion": True,
+                                }
+                            ],
+                        },
+                        "spec": {
+                            "replicas": replicas,
+                            "selector": deployment["spec"]["selector"],
+                            "template": deployment["spec"]["template"],
+                        },
+                    }
+                )
+            replicaset["status"] = {
+                "replicas": replicas,
+                "readyReplicas": replicas,
+                "availableReplicas": replicas,
+                "fullyLabeledReplicas": replicas,
+                "observedGeneration": replicaset["metadata"].get("generation", 1),
+            }
             cluster.update_status(replicaset)
             deployment["status"] = {
                 "observedGeneration": meta["generation"],
@@ -203,7 +248,18 @@ def test_install_and_upgrade_with_wait(helm, kubesim, chart):
     controller.start()
     try:
         helm("install", "waited", str(chart), "-n", "default", "--wait", "--timeout", "90s")
-        helm("upgrade", "waited", str(chart), "-n", "default", "--set", "replicas=3", "--wait", "--timeout", "90s")
+        helm(
+            "upgrade",
+            "waited",
+            str(chart),
+            "-n",
+            "default",
+            "--set",
+            "replicas=3",
+            "--wait",
+            "--timeout",
+            "90s",
+        )
     finally:
         stop.set()
         controller.join()
@@ -213,6 +269,8 @@ def test_install_and_upgrade_with_wait(helm, kubesim, chart):
 
 
 def test_wait_times_out_without_rollout(helm, kubesim, chart):
-    result = helm("install", "stuck", str(chart), "-n", "default", "--wait", "--timeout", "5s", check=False)
+    result = helm(
+        "install", "stuck", str(chart), "-n", "default", "--wait", "--timeout", "5s", check=False
+    )
     assert result.returncode != 0
     assert "failed" in helm("status", "stuck", "-n", "default").stdout

@@ -22,9 +22,8 @@ import ssl
 
 import yaml
 
-from tests.kubesim.contract import UserInfo
+from tests.kubesim.contract import PluginSet, UserInfo
 from tests.kubesim.instance import KubeSim
-from tests.kubesim.contract import PluginSet
 from tests.kubesim_core.client import CM, Api, configmap
 
 CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
@@ -39,13 +38,25 @@ def _crd(plural: str = "widgets", kind: str = "Widget") -> dict:
             "group": "demo.example.com",
             "scope": "Namespaced",
             "names": {"plural": plural, "kind": kind, "shortNames": ["wdg"]},
-            "versions": [{
-                "name": "v1",
-                "served": True,
-                "storage": True,
-                "subresources": {"status": {}},
-                "schema": {"openAPIV3Schema": {"type": "object", "properties": {"spec": {"type": "object", "properties": {"size": {"type": "integer"}}}}}},
-            }],
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "subresources": {"status": {}},
+                    "schema": {
+                        "openAPIV3Schema": {
+                            "type": "object",
+                            "properties": {
+                                "spec": {
+                                    "type": "object",
+                                    "properties": {"size": {"type": "integer"}},
+                                }
+                            },
+                        }
+                    },
+                }
+            ],
         },
     }
 
@@ -56,9 +67,10 @@ def test_certificate_verifies_for_ip_and_localhost(bare):
     port = int(bare.url.rsplit(":", 1)[1])
     for host in ("127.0.0.1", "localhost"):
         context = ssl.create_default_context(cadata=ca)
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
-            with context.wrap_socket(raw, server_hostname=host) as tls:
-                assert tls.version() is not None
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw, context.wrap_socket(
+            raw, server_hostname=host
+        ) as tls:
+            assert tls.version() is not None
 
 
 def test_certificate_rejected_for_other_name(bare):
@@ -98,7 +110,9 @@ def test_issued_token_authenticates_user(bare):
     user = UserInfo(username="alice", groups=("dev",))
     api = Api(bare, token=bare.token_for(user))
     assert api.post(CM, configmap("by-alice")).code == 201
-    entry = [e for e in bare.audit if e.name == "" and e.verb == "create" and e.resource == "configmaps"][-1]
+    entry = [
+        e for e in bare.audit if e.name == "" and e.verb == "create" and e.resource == "configmaps"
+    ][-1]
     assert entry.user == "alice"
 
 
@@ -142,13 +156,31 @@ def test_version_and_core_discovery(bare):
     assert by_name["namespaces"]["namespaced"] is False
     assert by_name["pods"]["namespaced"] is True
     assert "pods/status" in by_name
-    assert set(by_name["configmaps"]["verbs"]) == {"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"}
+    assert set(by_name["configmaps"]["verbs"]) == {
+        "create",
+        "delete",
+        "deletecollection",
+        "get",
+        "list",
+        "patch",
+        "update",
+        "watch",
+    }
 
 
 def test_group_discovery(bare):
     api = Api(bare)
     groups = {g["name"]: g for g in api.get("/apis").body["groups"]}
-    for name in ("apps", "batch", "rbac.authorization.k8s.io", "admissionregistration.k8s.io", "apiextensions.k8s.io", "coordination.k8s.io", "discovery.k8s.io", "policy"):
+    for name in (
+        "apps",
+        "batch",
+        "rbac.authorization.k8s.io",
+        "admissionregistration.k8s.io",
+        "apiextensions.k8s.io",
+        "coordination.k8s.io",
+        "discovery.k8s.io",
+        "policy",
+    ):
         assert groups[name]["preferredVersion"]["version"] == "v1"
     apps = {r["name"]: r for r in api.get("/apis/apps/v1").body["resources"]}
     assert apps["deployments"]["shortNames"] == ["deploy"]
@@ -197,7 +229,11 @@ def test_openapi_v3_index_and_documents(bare):
     assert {"api/v1", "apis/apps/v1", "apis/demo.example.com/v1"} <= set(index)
     document = api.get(index["apis/apps/v1"]["serverRelativeURL"]).body
     post = document["paths"]["/apis/apps/v1/namespaces/{namespace}/deployments"]["post"]
-    assert post["x-kubernetes-group-version-kind"] == {"group": "apps", "version": "v1", "kind": "Deployment"}
+    assert post["x-kubernetes-group-version-kind"] == {
+        "group": "apps",
+        "version": "v1",
+        "kind": "Deployment",
+    }
     assert "fieldValidation" in {p["name"] for p in post["parameters"]}
     widgets = api.get(index["apis/demo.example.com/v1"]["serverRelativeURL"]).body
     schema = widgets["components"]["schemas"]["demo.example.com.v1.Widget"]

@@ -76,7 +76,15 @@ def kubectl(request, kubesim):
     env = kubesim.env()
 
     def run(*args, stdin=None, check=True, timeout=60):
-        result = subprocess.run([str(binary), *args], env=env, input=stdin, capture_output=True, text=True, timeout=timeout)
+        result = subprocess.run(
+            [str(binary), *args],
+            env=env,
+            input=stdin,
+            capture_output=True,
+            check=False,
+            text=True,
+            timeout=timeout,
+        )
         if check:
             assert result.returncode == 0, f"kubectl {' '.join(args)} failed:\n{result.stderr}"
         return result
@@ -97,14 +105,19 @@ def test_create_file_with_several_kinds(kubectl, kubesim):
 def test_get_with_selector_as_json(kubectl):
     kubectl("create", "-f", "-", stdin=MANIFESTS)
     listed = json.loads(kubectl("get", "cm,sa,deploy", "-l", "app=shop,tier", "-o", "json").stdout)
-    assert sorted(item["metadata"]["name"] + "/" + item["kind"] for item in listed["items"]) == ["settings/ConfigMap", "shop/Deployment"]
+    assert sorted(item["metadata"]["name"] + "/" + item["kind"] for item in listed["items"]) == [
+        "settings/ConfigMap",
+        "shop/Deployment",
+    ]
     frontend = kubectl("get", "deploy", "-l", "tier in (frontend)", "-o", "name").stdout.split()
     assert frontend == ["deployment.apps/shop"]
 
 
 def test_client_side_apply_updates_by_merge_key(kubectl, kubesim):
     kubectl("apply", "-f", "-", stdin=MANIFESTS)
-    changed = MANIFESTS.replace("nginx:1.27", "nginx:1.28").replace("      - name: sidecar\n        image: busybox:1.36\n", "")
+    changed = MANIFESTS.replace("nginx:1.27", "nginx:1.28").replace(
+        "      - name: sidecar\n        image: busybox:1.36\n", ""
+    )
     result = kubectl("apply", "-f", "-", stdin=changed)
     assert "deployment.apps/shop configured" in result.stdout
     assert "configmap/settings unchanged" in result.stdout
@@ -112,7 +125,9 @@ def test_client_side_apply_updates_by_merge_key(kubectl, kubesim):
     containers = deployment["spec"]["template"]["spec"]["containers"]
     assert [(c["name"], c["image"]) for c in containers] == [("web", "nginx:1.28")]
     assert deployment["metadata"]["generation"] == 2
-    assert "kubectl.kubernetes.io/last-applied-configuration" in deployment["metadata"]["annotations"]
+    assert (
+        "kubectl.kubernetes.io/last-applied-configuration" in deployment["metadata"]["annotations"]
+    )
 
 
 def test_server_side_apply_conflict_then_force(kubectl, kubesim):
@@ -139,20 +154,38 @@ def test_json_patch_failing_test_exits_nonzero(kubectl, kubesim):
 
 def test_merge_patch(kubectl, kubesim):
     kubectl("create", "configmap", "mergeable", "--from-literal=a=1")
-    kubectl("patch", "configmap", "mergeable", "--type", "merge", "-p", '{"data":{"a":null,"b":"2"}}')
+    kubectl(
+        "patch", "configmap", "mergeable", "--type", "merge", "-p", '{"data":{"a":null,"b":"2"}}'
+    )
     assert kubesim.get("v1", "ConfigMap", "default", "mergeable")["data"] == {"b": "2"}
 
 
 def test_delete_waits_for_finalizer(kubectl, kubesim):
     kubectl("create", "configmap", "held", "--from-literal=a=1")
-    kubectl("patch", "configmap", "held", "--type", "merge", "-p", '{"metadata":{"finalizers":["example.com/hold"]}}')
+    kubectl(
+        "patch",
+        "configmap",
+        "held",
+        "--type",
+        "merge",
+        "-p",
+        '{"metadata":{"finalizers":["example.com/hold"]}}',
+    )
     kubectl("delete", "configmap", "held", "--wait=false")
     marked = kubesim.get("v1", "ConfigMap", "default", "held")
     assert marked["metadata"]["deletionTimestamp"]
 
     def release():
         time.sleep(1)
-        kubectl("patch", "configmap", "held", "--type", "json", "-p", '[{"op":"remove","path":"/metadata/finalizers"}]')
+        kubectl(
+            "patch",
+            "configmap",
+            "held",
+            "--type",
+            "json",
+            "-p",
+            '[{"op":"remove","path":"/metadata/finalizers"}]',
+        )
 
     releaser = threading.Thread(target=release)
     releaser.start()
@@ -168,7 +201,12 @@ def test_api_resources_lists_established_crd(kubectl):
     kubectl("create", "-f", "-", stdin=CRD)
     after = kubectl("api-resources", "--api-group=tools.example.com").stdout
     assert "gizmos" in after and "Gizmo" in after and "gz" in after
-    kubectl("create", "-f", "-", stdin="apiVersion: tools.example.com/v1\nkind: Gizmo\nmetadata: {name: g1}\nspec: {n: 1}\n")
+    kubectl(
+        "create",
+        "-f",
+        "-",
+        stdin="apiVersion: tools.example.com/v1\nkind: Gizmo\nmetadata: {name: g1}\nspec: {n: 1}\n",
+    )
     assert kubectl("get", "gz", "-o", "name").stdout.split() == ["gizmo.tools.example.com/g1"]
 
 

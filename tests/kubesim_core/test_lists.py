@@ -60,13 +60,26 @@ def test_malformed_label_selector_is_bad_request(labelled):
 
 def test_field_selector_on_name(labelled):
     assert names(labelled.get(f"{CM}?fieldSelector=metadata.name%3Dblue").body["items"]) == ["blue"]
-    assert names(labelled.get(f"{CM}?fieldSelector=metadata.name!%3Dblue").body["items"]) == ["plain", "red-big", "red-small"]
+    assert names(labelled.get(f"{CM}?fieldSelector=metadata.name!%3Dblue").body["items"]) == [
+        "plain",
+        "red-big",
+        "red-small",
+    ]
 
 
 def test_field_selector_on_pod_fields(bare):
     api = Api(bare)
-    for name, phase, node in (("p1", "Running", "n1"), ("p2", "Pending", "n1"), ("p3", "Running", "n2")):
-        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": {"nodeName": node, "containers": [{"name": "c", "image": "i"}]}}
+    for name, phase, node in (
+        ("p1", "Running", "n1"),
+        ("p2", "Pending", "n1"),
+        ("p3", "Running", "n2"),
+    ):
+        pod = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name},
+            "spec": {"nodeName": node, "containers": [{"name": "c", "image": "i"}]},
+        }
         created = api.post(POD, pod).body
         api.put(f"{POD}/{name}/status", dict(created, status={"phase": phase}))
     running = api.get(f"{POD}?fieldSelector=status.phase%3DRunning").body["items"]
@@ -90,7 +103,7 @@ def test_pagination_walks_every_item(bare):
     token = ""
     pages = 0
     while True:
-        query = f"?limit=3" + (f"&continue={token}" if token else "")
+        query = "?limit=3" + (f"&continue={token}" if token else "")
         page = api.get(CM + query).body
         pages += 1
         seen.extend(names(page["items"]))
@@ -109,9 +122,14 @@ def test_bad_continue_token_is_bad_request(bare):
 def test_list_across_namespaces(bare):
     api = Api(bare)
     api.post(CM, configmap("here"))
-    api.post("/api/v1/namespaces/kube-system/configmaps", configmap("there", namespace="kube-system"))
+    api.post(
+        "/api/v1/namespaces/kube-system/configmaps", configmap("there", namespace="kube-system")
+    )
     everywhere = api.get("/api/v1/configmaps").body
-    assert {(i["metadata"]["namespace"], i["metadata"]["name"]) for i in everywhere["items"]} == {("default", "here"), ("kube-system", "there")}
+    assert {(i["metadata"]["namespace"], i["metadata"]["name"]) for i in everywhere["items"]} == {
+        ("default", "here"),
+        ("kube-system", "there"),
+    }
     assert names(api.get(CM).body["items"]) == ["here"]
 
 

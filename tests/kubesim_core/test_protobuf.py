@@ -42,15 +42,31 @@ def _string(number: int, text: str) -> bytes:
 
 
 def _map(number: int, entries: Dict[str, bytes]) -> bytes:
-    return b"".join(_bytes_field(number, _bytes_field(1, k.encode()) + _bytes_field(2, v)) for k, v in entries.items())
+    return b"".join(
+        _bytes_field(number, _bytes_field(1, k.encode()) + _bytes_field(2, v))
+        for k, v in entries.items()
+    )
 
 
 def _bool(number: int, value: bool) -> bytes:
     return _varint(number << 3) + _varint(int(value))
 
 
-def _object_meta(name: str, *, labels: Dict[str, str], annotations: Dict[str, str], finalizers: List[str], owner_uid: str) -> bytes:
-    owner = _string(1, "Deployment") + _string(3, "web") + _string(4, owner_uid) + _string(5, "apps/v1") + _bool(6, True)
+def _object_meta(
+    name: str,
+    *,
+    labels: Dict[str, str],
+    annotations: Dict[str, str],
+    finalizers: List[str],
+    owner_uid: str,
+) -> bytes:
+    owner = (
+        _string(1, "Deployment")
+        + _string(3, "web")
+        + _string(4, owner_uid)
+        + _string(5, "apps/v1")
+        + _bool(6, True)
+    )
     return (
         _string(1, name)
         + _string(2, "")  # Go writes empty strings; the decoder must omit them.
@@ -65,12 +81,29 @@ def _object_meta(name: str, *, labels: Dict[str, str], annotations: Dict[str, st
 
 def _envelope(api_version: str, kind: str, raw: bytes) -> bytes:
     type_meta = _string(1, api_version) + _string(2, kind)
-    return protobuf.MAGIC + _bytes_field(1, type_meta) + _bytes_field(2, raw) + _string(3, "") + _string(4, "")
+    return (
+        protobuf.MAGIC
+        + _bytes_field(1, type_meta)
+        + _bytes_field(2, raw)
+        + _string(3, "")
+        + _string(4, "")
+    )
 
 
 def _secret() -> bytes:
-    meta = _object_meta("release", labels={"owner": "helm", "name": "demo"}, annotations={"note": "x"}, finalizers=["example.com/keep"], owner_uid="u-1")
-    raw = _bytes_field(1, meta) + _map(2, {"release": b"\x00\x01binary"}) + _string(3, "helm.sh/release.v1") + _bool(5, True)
+    meta = _object_meta(
+        "release",
+        labels={"owner": "helm", "name": "demo"},
+        annotations={"note": "x"},
+        finalizers=["example.com/keep"],
+        owner_uid="u-1",
+    )
+    raw = (
+        _bytes_field(1, meta)
+        + _map(2, {"release": b"\x00\x01binary"})
+        + _string(3, "helm.sh/release.v1")
+        + _bool(5, True)
+    )
     return _envelope("v1", "Secret", raw)
 
 
@@ -84,7 +117,15 @@ def test_decode_secret_with_metadata():
     assert meta["labels"] == {"owner": "helm", "name": "demo"}
     assert meta["annotations"] == {"note": "x"}
     assert meta["finalizers"] == ["example.com/keep"]
-    assert meta["ownerReferences"] == [{"kind": "Deployment", "name": "web", "uid": "u-1", "apiVersion": "apps/v1", "controller": True}]
+    assert meta["ownerReferences"] == [
+        {
+            "kind": "Deployment",
+            "name": "web",
+            "uid": "u-1",
+            "apiVersion": "apps/v1",
+            "controller": True,
+        }
+    ]
     assert obj["data"] == {"release": "AAFiaW5hcnk="}
     assert obj["type"] == "helm.sh/release.v1"
     assert obj["immutable"] is True
@@ -95,7 +136,13 @@ def test_decode_configmap_and_namespace():
     configmap = protobuf.decode(_envelope("v1", "ConfigMap", raw))
     assert configmap["data"] == {"a": "1"}
     assert configmap["binaryData"] == {"bin": "/w=="}
-    namespace = protobuf.decode(_envelope("v1", "Namespace", _bytes_field(1, _string(1, "team")) + _bytes_field(2, _string(1, "kubernetes"))))
+    namespace = protobuf.decode(
+        _envelope(
+            "v1",
+            "Namespace",
+            _bytes_field(1, _string(1, "team")) + _bytes_field(2, _string(1, "kubernetes")),
+        )
+    )
     assert namespace["metadata"] == {"name": "team"}
     assert namespace["spec"] == {"finalizers": ["kubernetes"]}
 
@@ -114,7 +161,12 @@ def test_missing_magic_is_bad_request():
 
 def test_protobuf_create_over_https(bare):
     api = Api(bare)
-    raw = _bytes_field(1, _object_meta("pb", labels={"via": "protobuf"}, annotations={}, finalizers=[], owner_uid="u-2")) + _map(2, {"k": b"v"})
+    raw = _bytes_field(
+        1,
+        _object_meta(
+            "pb", labels={"via": "protobuf"}, annotations={}, finalizers=[], owner_uid="u-2"
+        ),
+    ) + _map(2, {"k": b"v"})
     created = api.post(CM, _envelope("v1", "ConfigMap", raw), content_type=protobuf.CONTENT_TYPE)
     assert created.code == 201
     assert created.headers["content-type"] == "application/json"

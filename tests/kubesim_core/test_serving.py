@@ -58,7 +58,13 @@ def test_audit_records_each_request(bare):
     Api(bare, token=None).get(CM)
     entries = bare.audit
     create, get, delete, anonymous = entries[-4:]
-    assert (create.verb, create.resource, create.namespace, create.code, create.user) == ("create", "configmaps", "default", 201, "kubesim-admin")
+    assert (create.verb, create.resource, create.namespace, create.code, create.user) == (
+        "create",
+        "configmaps",
+        "default",
+        201,
+        "kubesim-admin",
+    )
     assert (get.verb, get.name, get.path) == ("get", "audited", f"{CM}/audited?resourceVersion=0")
     assert delete.dry_run is True and delete.verb == "delete"
     assert (anonymous.code, anonymous.user, anonymous.verb) == (401, "system:anonymous", "list")
@@ -92,7 +98,9 @@ def test_dump_load_round_trip(bare, kubesim_factory):
 
 def test_load_keeps_stuck_deletion(bare):
     bare.load(STUCK)
-    stuck = bare.get("gpu.metax-tech.com/v1alpha1", "ClusterOperator", "metax-operator", "cluster-operator")
+    stuck = bare.get(
+        "gpu.metax-tech.com/v1alpha1", "ClusterOperator", "metax-operator", "cluster-operator"
+    )
     assert stuck["metadata"]["deletionTimestamp"] == "2025-01-03T00:00:00Z"
     assert stuck["metadata"]["finalizers"] == ["gpu.metax-tech.com"]
     assert stuck["metadata"]["uid"] == "11111111-2222-3333-4444-555555555555"
@@ -106,12 +114,28 @@ def test_serve_out_of_process(tmp_path, kubectl_bin):
     state = tmp_path / "state.yaml"
     state.write_text(STUCK)
     faults = tmp_path / "faults.json"
-    faults.write_text(json.dumps([{"path": "/api/v1/namespaces/default/secrets", "code": 500, "times": 1}]))
+    faults.write_text(
+        json.dumps([{"path": "/api/v1/namespaces/default/secrets", "code": 500, "times": 1}])
+    )
     kubeconfig = tmp_path / "kubeconfig"
     audit = tmp_path / "audit.jsonl"
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.kubesim", "serve", "--state", str(state), "--kubeconfig", str(kubeconfig),
-         "--audit", str(audit), "--faults", str(faults), "--port", "0"],
+        [
+            sys.executable,
+            "-m",
+            "tests.kubesim",
+            "serve",
+            "--state",
+            str(state),
+            "--kubeconfig",
+            str(kubeconfig),
+            "--audit",
+            str(audit),
+            "--faults",
+            str(faults),
+            "--port",
+            "0",
+        ],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -124,9 +148,23 @@ def test_serve_out_of_process(tmp_path, kubectl_bin):
             raise AssertionError(f"serve exited before it was ready:\n{process.stderr.read()}")
         assert line.startswith("ready https://127.0.0.1:")
         env = {"KUBECONFIG": str(kubeconfig), "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
-        got = subprocess.run([str(kubectl_bin), "get", "clusteroperators", "-n", "metax-operator", "-o", "name"], env=env, capture_output=True, text=True, timeout=60)
+        got = subprocess.run(
+            [str(kubectl_bin), "get", "clusteroperators", "-n", "metax-operator", "-o", "name"],
+            env=env,
+            capture_output=True,
+            check=False,
+            text=True,
+            timeout=60,
+        )
         assert got.stdout.split() == ["clusteroperator.gpu.metax-tech.com/cluster-operator"]
-        failed = subprocess.run([str(kubectl_bin), "get", "secrets"], env=env, capture_output=True, text=True, timeout=60)
+        failed = subprocess.run(
+            [str(kubectl_bin), "get", "secrets"],
+            env=env,
+            capture_output=True,
+            check=False,
+            text=True,
+            timeout=60,
+        )
         assert failed.returncode != 0
         assert "injected fault" in failed.stderr
         process.send_signal(signal.SIGTERM)
@@ -136,4 +174,9 @@ def test_serve_out_of_process(tmp_path, kubectl_bin):
             process.kill()
             process.wait()
     paths = [json.loads(line)["path"] for line in audit.read_text().splitlines()]
-    assert any(path.startswith("/apis/gpu.metax-tech.com/v1alpha1/namespaces/metax-operator/clusteroperators") for path in paths)
+    assert any(
+        path.startswith(
+            "/apis/gpu.metax-tech.com/v1alpha1/namespaces/metax-operator/clusteroperators"
+        )
+        for path in paths
+    )

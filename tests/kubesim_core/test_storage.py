@@ -31,8 +31,12 @@ def test_resource_version_grows_across_kinds(bare):
     api = Api(bare)
     versions = []
     for index in range(3):
-        versions.append(int(api.post(CM, configmap(f"cm-{index}")).body["metadata"]["resourceVersion"]))
-        versions.append(int(api.post(DEPLOY, deployment(f"d-{index}")).body["metadata"]["resourceVersion"]))
+        versions.append(
+            int(api.post(CM, configmap(f"cm-{index}")).body["metadata"]["resourceVersion"])
+        )
+        versions.append(
+            int(api.post(DEPLOY, deployment(f"d-{index}")).body["metadata"]["resourceVersion"])
+        )
     assert versions == sorted(versions)
     assert len(set(versions)) == len(versions)
     listed = api.get(CM).body["metadata"]["resourceVersion"]
@@ -145,7 +149,10 @@ def test_dry_run_update_patch_delete_store_nothing(bare):
     version = created["metadata"]["resourceVersion"]
     changed = dict(created, data={"key": "dry"})
     assert api.put(f"{CM}/real?dryRun=All", changed).body["data"] == {"key": "dry"}
-    assert api.patch(f"{CM}/real?dryRun=All", {"data": {"other": "x"}}, "merge").body["data"]["other"] == "x"
+    assert (
+        api.patch(f"{CM}/real?dryRun=All", {"data": {"other": "x"}}, "merge").body["data"]["other"]
+        == "x"
+    )
     assert api.delete(f"{CM}/real?dryRun=All").code == 200
     stored = api.get(f"{CM}/real").body
     assert stored["data"] == {"key": "value"}
@@ -156,19 +163,29 @@ def test_invalid_name_is_invalid(bare):
     bad = Api(bare).post(CM, configmap("Not_Valid"))
     assert bad.code == 422
     assert bad.body["reason"] == "Invalid"
-    assert bad.body["message"].startswith('ConfigMap "Not_Valid" is invalid: metadata.name: Invalid value: "Not_Valid": a lowercase RFC 1123 subdomain')
+    assert bad.body["message"].startswith(
+        'ConfigMap "Not_Valid" is invalid: metadata.name: Invalid value: "Not_Valid": a lowercase RFC 1123 subdomain'
+    )
 
 
 def test_namespace_mismatch_is_bad_request(bare):
     body = configmap("elsewhere", namespace="kube-system")
     answer = Api(bare).post(CM, body)
     assert answer.code == 400
-    assert answer.body["message"] == "the namespace of the provided object does not match the namespace sent on the request"
+    assert (
+        answer.body["message"]
+        == "the namespace of the provided object does not match the namespace sent on the request"
+    )
 
 
 def test_secret_string_data_is_encoded(bare):
     api = Api(bare)
-    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "stringData": {"password": "hunter2"}}
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "s"},
+        "stringData": {"password": "hunter2"},
+    }
     stored = api.post("/api/v1/namespaces/default/secrets", secret).body
     assert stored["data"] == {"password": "aHVudGVyMg=="}
     assert "stringData" not in stored

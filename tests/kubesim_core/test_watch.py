@@ -48,7 +48,9 @@ def test_watch_reports_changes_in_order(bare):
         api.delete(f"{CM}/w")
 
     # timeoutSeconds is what ends the stream; the writes happen well within it.
-    events = _events_after_writes(api, f"{CM}?watch=1&resourceVersion={version}&timeoutSeconds=3", writes)
+    events = _events_after_writes(
+        api, f"{CM}?watch=1&resourceVersion={version}&timeoutSeconds=3", writes
+    )
     assert [e["type"] for e in events] == ["ADDED", "MODIFIED", "DELETED"]
     assert [e["object"]["metadata"]["name"] for e in events] == ["w", "w", "w"]
     versions = [int(e["object"]["metadata"]["resourceVersion"]) for e in events]
@@ -70,7 +72,9 @@ def test_watch_without_version_starts_with_current_state(bare):
     api.post(CM, configmap("existing"))
     for version in ("", "0"):
         events = list(api.watch(f"{CM}?watch=1&resourceVersion={version}&timeoutSeconds=1"))
-        assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == [("ADDED", "existing")]
+        assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == [
+            ("ADDED", "existing")
+        ]
 
 
 def test_watch_selector_transitions(bare):
@@ -85,7 +89,11 @@ def test_watch_selector_transitions(bare):
         current["metadata"]["labels"] = {"on": "no"}
         api.put(f"{CM}/flip", current)
 
-    events = _events_after_writes(api, f"{CM}?watch=1&labelSelector=on%3Dyes&resourceVersion={version}&timeoutSeconds=3", writes)
+    events = _events_after_writes(
+        api,
+        f"{CM}?watch=1&labelSelector=on%3Dyes&resourceVersion={version}&timeoutSeconds=3",
+        writes,
+    )
     assert [e["type"] for e in events] == ["ADDED", "DELETED"]
 
 
@@ -115,7 +123,11 @@ def test_watch_list_ends_initial_events_with_bookmark(bare):
 
 def test_watch_timeout_ends_stream(bare):
     api = Api(bare)
-    events = list(api.watch(f"{CM}?watch=1&resourceVersion={api.get(CM).body['metadata']['resourceVersion']}&timeoutSeconds=1"))
+    events = list(
+        api.watch(
+            f"{CM}?watch=1&resourceVersion={api.get(CM).body['metadata']['resourceVersion']}&timeoutSeconds=1"
+        )
+    )
     assert events == []
 
 

@@ -5,7 +5,8 @@ because such a webhook rejects the finalizer patches that come next, then
 removes the finalizers of MetaX objects stuck in deletion, and notes which
 namespaces and CRDs will then finish terminating. Live webhooks, webhooks
 whose ownership is not proven and objects the operator may still finalize
-are listed as skipped with the reason.
+are listed as skipped with the reason. Namespaced MetaX objects are
+planned only in the operator's namespace, which -n can set.
 """
 
 from __future__ import annotations
@@ -209,6 +210,10 @@ def make_plan(snap: Snapshot, *, namespace: Optional[str] = None) -> Plan:
             )
 
     for resource in snap["custom_resources"]:
+        namespace_of = resource["meta"]["namespace"]
+        if namespace_of and namespace_of != install["namespace"]:
+            # Another namespace may hold another install whose operator is alive.
+            continue
         action = finalizer_action(resource, install)
         if action is not None:
             actions.append(action)

@@ -41,7 +41,9 @@ def helm_meta(name: str, namespace: str = NS, *, release: str = RELEASE, **extra
     return meta
 
 
-def release_secret(version: int, status: str, *, release: str = RELEASE, namespace: str = NS) -> Object:
+def release_secret(
+    version: int, status: str, *, release: str = RELEASE, namespace: str = NS
+) -> Object:
     return {
         "apiVersion": "v1",
         "kind": "Secret",
@@ -56,7 +58,11 @@ def release_secret(version: int, status: str, *, release: str = RELEASE, namespa
 
 
 def container_status(
-    name: str, image: str, *, state: Optional[Object] = None, restarts: int = 0,
+    name: str,
+    image: str,
+    *,
+    state: Optional[Object] = None,
+    restarts: int = 0,
     last: Optional[Object] = None,
 ) -> Object:
     status: Object = {
@@ -72,8 +78,15 @@ def container_status(
 
 
 def pod(
-    name: str, *, owner_kind: str, owner: str, image: str, namespace: str = NS, node: str = NODE,
-    created: str = LONG_AGO, statuses: Optional[List[Object]] = None,
+    name: str,
+    *,
+    owner_kind: str,
+    owner: str,
+    image: str,
+    namespace: str = NS,
+    node: str = NODE,
+    created: str = LONG_AGO,
+    statuses: Optional[List[Object]] = None,
     resources: Optional[Object] = None,
 ) -> Object:
     container: Object = {"name": "main", "image": image}
@@ -82,10 +95,15 @@ def pod(
     metadata: Object = {"name": name, "namespace": namespace, "creationTimestamp": created}
     if owner_kind:
         # The uid must be the owner's, or kubesim's garbage collector deletes the pod.
-        metadata["ownerReferences"] = [{
-            "apiVersion": "apps/v1", "kind": owner_kind, "name": owner, "uid": f"uid-{owner}",
-            "controller": True,
-        }]
+        metadata["ownerReferences"] = [
+            {
+                "apiVersion": "apps/v1",
+                "kind": owner_kind,
+                "name": owner,
+                "uid": f"uid-{owner}",
+                "controller": True,
+            }
+        ]
     return {
         "apiVersion": "v1",
         "kind": "Pod",
@@ -105,11 +123,17 @@ def daemonset(name: str, image: str, *, desired: int = 1, ready: int = 1) -> Obj
         "metadata": {"name": name, "namespace": NS, "uid": f"uid-{name}"},
         "spec": {
             "selector": {"matchLabels": {"app": name}},
-            "template": {"metadata": {"labels": {"app": name}},
-                         "spec": {"containers": [{"name": "main", "image": image}]}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": "main", "image": image}]},
+            },
         },
-        "status": {"desiredNumberScheduled": desired, "numberReady": ready,
-                   "numberAvailable": ready, "currentNumberScheduled": desired},
+        "status": {
+            "desiredNumberScheduled": desired,
+            "numberReady": ready,
+            "numberAvailable": ready,
+            "currentNumberScheduled": desired,
+        },
     }
 
 
@@ -138,8 +162,10 @@ def gpu_node(name: str = NODE, **label_overrides: Optional[str]) -> Object:
             "allocatable": {"cpu": "64", "memory": "256Gi", "metax-tech.com/gpu": "8"},
             "capacity": {"cpu": "64", "memory": "256Gi", "metax-tech.com/gpu": "8"},
             "nodeInfo": {
-                "architecture": "amd64", "osImage": "Ubuntu 22.04.4 LTS",
-                "containerRuntimeVersion": "containerd://1.7.22", "kubeletVersion": "v1.30.4",
+                "architecture": "amd64",
+                "osImage": "Ubuntu 22.04.4 LTS",
+                "containerRuntimeVersion": "containerd://1.7.22",
+                "kubeletVersion": "v1.30.4",
             },
         },
     }
@@ -155,12 +181,27 @@ def healthy() -> List[Object]:
             "kind": "CustomResourceDefinition",
             "metadata": helm_meta(CRD_NAME, ""),
             "spec": {
-                "group": GROUP, "scope": "Namespaced",
-                "names": {"plural": "clusteroperators", "singular": "clusteroperator",
-                          "kind": "ClusterOperator", "listKind": "ClusterOperatorList"},
-                "versions": [{"name": "v1alpha1", "served": True, "storage": True,
-                              "schema": {"openAPIV3Schema": {
-                                  "type": "object", "x-kubernetes-preserve-unknown-fields": True}}}],
+                "group": GROUP,
+                "scope": "Namespaced",
+                "names": {
+                    "plural": "clusteroperators",
+                    "singular": "clusteroperator",
+                    "kind": "ClusterOperator",
+                    "listKind": "ClusterOperatorList",
+                },
+                "versions": [
+                    {
+                        "name": "v1alpha1",
+                        "served": True,
+                        "storage": True,
+                        "schema": {
+                            "openAPIV3Schema": {
+                                "type": "object",
+                                "x-kubernetes-preserve-unknown-fields": True,
+                            }
+                        },
+                    }
+                ],
             },
         },
         {
@@ -172,16 +213,26 @@ def healthy() -> List[Object]:
         {
             "apiVersion": "apps/v1",
             "kind": "Deployment",
-            "metadata": {**helm_meta(DEPLOYMENT), "uid": f"uid-{DEPLOYMENT}",
-                         "labels": {"app.kubernetes.io/component": "metax-operator",
-                                    "app.kubernetes.io/managed-by": "Helm",
-                                    "helm.sh/chart": CHART}},
+            "metadata": {
+                **helm_meta(DEPLOYMENT),
+                "uid": f"uid-{DEPLOYMENT}",
+                "labels": {
+                    "app.kubernetes.io/component": "metax-operator",
+                    "app.kubernetes.io/managed-by": "Helm",
+                    "helm.sh/chart": CHART,
+                },
+            },
             "spec": {
                 "replicas": 1,
                 "selector": {"matchLabels": {"app": "metax-operator"}},
-                "template": {"metadata": {"labels": {"app": "metax-operator"}},
-                             "spec": {"containers": [{"name": "main",
-                                                      "image": component.format(name="operator-controller")}]}},
+                "template": {
+                    "metadata": {"labels": {"app": "metax-operator"}},
+                    "spec": {
+                        "containers": [
+                            {"name": "main", "image": component.format(name="operator-controller")}
+                        ]
+                    },
+                },
             },
             "status": {"replicas": 1, "readyReplicas": 1, "availableReplicas": 1},
         },
@@ -189,30 +240,54 @@ def healthy() -> List[Object]:
             "apiVersion": "apps/v1",
             "kind": "ReplicaSet",
             "metadata": {
-                "name": REPLICASET, "namespace": NS, "uid": f"uid-{REPLICASET}",
-                "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment",
-                                     "name": DEPLOYMENT, "uid": f"uid-{DEPLOYMENT}",
-                                     "controller": True}],
+                "name": REPLICASET,
+                "namespace": NS,
+                "uid": f"uid-{REPLICASET}",
+                "ownerReferences": [
+                    {
+                        "apiVersion": "apps/v1",
+                        "kind": "Deployment",
+                        "name": DEPLOYMENT,
+                        "uid": f"uid-{DEPLOYMENT}",
+                        "controller": True,
+                    }
+                ],
             },
-            "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "metax-operator"}},
-                     "template": {"metadata": {"labels": {"app": "metax-operator"}},
-                                  "spec": {"containers": [{"name": "main", "image": "op"}]}}},
+            "spec": {
+                "replicas": 1,
+                "selector": {"matchLabels": {"app": "metax-operator"}},
+                "template": {
+                    "metadata": {"labels": {"app": "metax-operator"}},
+                    "spec": {"containers": [{"name": "main", "image": "op"}]},
+                },
+            },
             "status": {"replicas": 1, "readyReplicas": 1, "availableReplicas": 1},
         },
-        pod(f"{REPLICASET}-x7k2p", owner_kind="ReplicaSet", owner=REPLICASET,
-            image=component.format(name="operator-controller")),
+        pod(
+            f"{REPLICASET}-x7k2p",
+            owner_kind="ReplicaSet",
+            owner=REPLICASET,
+            image=component.format(name="operator-controller"),
+        ),
         release_secret(1, "superseded"),
         release_secret(2, "deployed"),
         {
-            "apiVersion": "v1", "kind": "Service",
+            "apiVersion": "v1",
+            "kind": "Service",
             "metadata": helm_meta("upgrade-webhook-service"),
-            "spec": {"selector": {"app": "metax-operator"},
-                     "ports": [{"port": 443, "targetPort": 9443}]},
+            "spec": {
+                "selector": {"app": "metax-operator"},
+                "ports": [{"port": 443, "targetPort": 9443}],
+            },
         },
         {
-            "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
-            "metadata": {"name": "upgrade-webhook-service-abcde", "namespace": NS,
-                         "labels": {"kubernetes.io/service-name": "upgrade-webhook-service"}},
+            "apiVersion": "discovery.k8s.io/v1",
+            "kind": "EndpointSlice",
+            "metadata": {
+                "name": "upgrade-webhook-service-abcde",
+                "namespace": NS,
+                "labels": {"kubernetes.io/service-name": "upgrade-webhook-service"},
+            },
             "addressType": "IPv4",
             "endpoints": [{"addresses": ["10.0.0.5"], "conditions": {"ready": True}}],
             "ports": [{"port": 9443}],
@@ -221,25 +296,45 @@ def healthy() -> List[Object]:
             "apiVersion": "admissionregistration.k8s.io/v1",
             "kind": "ValidatingWebhookConfiguration",
             "metadata": helm_meta("upgrade-validating-webhook-configuration", ""),
-            "webhooks": [{
-                "name": "vclusteroperator.kb.io",
-                "clientConfig": {"service": {"name": "upgrade-webhook-service", "namespace": NS,
-                                             "path": "/validate"}},
-                "rules": [{"apiGroups": [GROUP], "apiVersions": ["v1alpha1"],
-                           "resources": ["clusteroperators"], "operations": ["UPDATE"]}],
-                "failurePolicy": "Fail", "sideEffects": "None",
-                "admissionReviewVersions": ["v1"],
-            }],
+            "webhooks": [
+                {
+                    "name": "vclusteroperator.kb.io",
+                    "clientConfig": {
+                        "service": {
+                            "name": "upgrade-webhook-service",
+                            "namespace": NS,
+                            "path": "/validate",
+                        }
+                    },
+                    "rules": [
+                        {
+                            "apiGroups": [GROUP],
+                            "apiVersions": ["v1alpha1"],
+                            "resources": ["clusteroperators"],
+                            "operations": ["UPDATE"],
+                        }
+                    ],
+                    "failurePolicy": "Fail",
+                    "sideEffects": "None",
+                    "admissionReviewVersions": ["v1"],
+                }
+            ],
         },
         {
-            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRole",
             "metadata": helm_meta("metax-operator-manager-role", ""),
             "rules": [{"apiGroups": [GROUP], "resources": ["*"], "verbs": ["*"]}],
         },
         gpu_node(),
     ]
-    for name in ("metax-gpu-label", "metax-driver", "metax-maca", "metax-container-runtime",
-                 "metax-gpu-device"):
+    for name in (
+        "metax-gpu-label",
+        "metax-driver",
+        "metax-maca",
+        "metax-container-runtime",
+        "metax-gpu-device",
+    ):
         image = component.format(name=name.replace("metax-", ""))
         objects.append(daemonset(name, image))
         objects.append(pod(f"{name}-abcde", owner_kind="DaemonSet", owner=name, image=image))
@@ -258,7 +353,9 @@ def find(objects: List[Object], kind: str, name: str) -> Object:
 
 
 def without(objects: List[Object], kind: str, name: str) -> List[Object]:
-    return [item for item in objects if not (item["kind"] == kind and item["metadata"]["name"] == name)]
+    return [
+        item for item in objects if not (item["kind"] == kind and item["metadata"]["name"] == name)
+    ]
 
 
 Change = Callable[[List[Object]], List[Object]]

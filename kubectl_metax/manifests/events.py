@@ -13,17 +13,20 @@ their values: Kubernetes manifests use neither where images live.
 
 from __future__ import annotations
 
-import collections
 from dataclasses import dataclass
-from typing import Any, Dict, Iterator, List, Optional, Union
+from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Union
 
 import yaml
 
 from kubectl_metax.i18n import _
 from kubectl_metax.manifests import stream
 
-# libyaml's parser when PyYAML was built with it; the pure-Python one otherwise.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+try:
+    # libyaml's parser alone, when PyYAML was built with it: no constructor or
+    # resolver is set up per document.
+    from yaml._yaml import CParser as _PARSER  # noqa: N814
+except ImportError:  # pragma: no cover - PyYAML without libyaml
+    _PARSER = yaml.SafeLoader  # type: ignore[misc,assignment]
 
 # Plain scalars that YAML 1.1 and 1.2 core schemas read as null.
 NULL_WORDS = frozenset(["", "~", "null", "Null", "NULL"])
@@ -35,9 +38,11 @@ SHAPE_MAPPING = "mapping"
 Node = Union["Scalar", Dict[str, Any], List[Any], None]
 
 
-@dataclass(frozen=True)
-class Scalar:
-    """A scalar as written: its value and its span in the document's normalized text."""
+class Scalar(NamedTuple):
+    """A scalar as written: its value and its span in the document's normalized text.
+
+    A NamedTuple because one is made per scalar of every document read as a tree.
+    """
 
     value: str
     start: int  # character offset where the scalar's text starts
@@ -72,28 +77,31 @@ def parse(document: stream.Document, *, build_tree: bool) -> Parsed:
 
 
 def _parse(document: stream.Document, text: str, *, build_tree: bool) -> Parsed:
-    events = yaml.parse(text, Loader=_LOADER)
-    next(events)  # StreamStartEvent
-    start = next(events)
-    if isinstance(start, yaml.StreamEndEvent):
-        return Parsed(SHAPE_EMPTY)
-    first = next(events)
+    parser = _PARSER(text)
+    try:
+        # Events are pulled from the parser itself: yaml.parse() would add a
+        # Python generator step to every event of every document.
+        events: Iterator[Any] = iter(parser.get_event, None)
+        next(events)  # StreamStartEvent
+        start = next(events)
+        if isinstance(start, yaml.StreamEndEvent):
+            return Parsed(SHAPE_EMPTY)
+        first = next(events)
 
-    if _is_null(first):
-        _drain(events)
-        return Parsed(SHAPE_NULL)
-    if not isinstance(first, yaml.MappingStartEvent):
-        raise document.error(
-            line=_line(first),
-            detail=_("the document is not a mapping; every Kubernetes manifest is a mapping"),
-        )
+        if _is_null(first):
+            _drain(parser)
+            return Parsed(SHAPE_NULL)
+        if not isinstance(first, yaml.MappingStartEvent):
+            raise document.error(
+                line=_line(first),
+                detail=_("the document is not a mapping; every Kubernetes manifest is a mapping"),
+            )
 
-    if not build_tree:
-        _drain(events)
-        return Parsed(SHAPE_MAPPING)
-    root = _mapping(events)
-    _drain(events)
-    return Parsed(SHAPE_MAPPING, root)
+        root = _mapping(events) if build_tree else None
+        _drain(parser)
+        return Parsed(SHAPE_MAPPING, root)
+    finally:
+        parser.dispose()
 
 
 def _line(event: Any) -> int:
@@ -110,13 +118,17 @@ def _is_null(event: Any) -> bool:
     )
 
 
-def _drain(events: Iterator[Any]) -> None:
+def _drain(parser: Any) -> None:
     """Parse the rest of the document so that errors anywhere in it are raised.
 
     ``stream.split`` cuts at every column-0 marker, so no second document can
     follow within the text.
     """
-    collections.deque(events, maxlen=0)  # consumes the generator without a Python loop
+    if hasattr(parser, "raw_parse"):
+        parser.raw_parse()  # libyaml: parses to the end in C, building no event objects
+        return
+    while parser.check_event():
+        parser.get_event()
 
 
 def _node(event: Any, events: Iterator[Any]) -> Node:

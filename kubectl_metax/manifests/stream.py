@@ -72,6 +72,8 @@ def decode(data: bytes) -> List[Document]:
     if text.startswith(BYTE_ORDER_MARK):
         text = text[len(BYTE_ORDER_MARK) :]
     documents = split(text)
+    if not _UNDECODABLE.search(text):
+        return documents
 
     for document in documents:
         match = _UNDECODABLE.search(document.text)

@@ -40,14 +40,20 @@ MAX_SUBDOMAIN_LENGTH = 253
 _LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
 MAX_LABEL_LENGTH = 63
 
-# The substrings a document must contain for anything here to read it.
+# A document must contain one of these substrings, or the operator label,
+# for anything here to read it.
 TREE_MARKERS = (
     CLUSTER_OPERATOR_KIND,
     "WebhookConfiguration",
     HOOK_ANNOTATION,
     GENERATED_ANNOTATION,
-    "Deployment",
 )
+_OPERATOR_LABEL = re.compile(r"""component["']?\s*:\s*["']?metax-operator\b""")
+
+
+def needs_tree(text: str) -> bool:
+    """Return whether a document's text may hold something ``Facts.observe`` reads."""
+    return any(marker in text for marker in TREE_MARKERS) or bool(_OPERATOR_LABEL.search(text))
 
 
 @dataclass(frozen=True)

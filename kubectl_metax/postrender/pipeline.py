@@ -20,9 +20,6 @@ from kubectl_metax.postrender.options import HOOK_NEVER, HOOK_REQUIRE, Options
 
 log = logging.getLogger(__name__)
 
-# Substrings without which a document holds no image reference this tool rewrites.
-IMAGE_MARKERS = ("image",)
-
 
 @dataclass
 class Result:
@@ -45,7 +42,7 @@ def run(data: bytes, options: Options) -> Result:
 
     for document in stream.decode(data):
         text = document.text
-        wants_tree = any(marker in text for marker in IMAGE_MARKERS + facts.TREE_MARKERS)
+        wants_tree = rewriting.may_hold_metax_image(text) or facts.needs_tree(text)
         parsed = events.parse(document, build_tree=wants_tree)
         if parsed.shape != events.SHAPE_MAPPING:
             continue

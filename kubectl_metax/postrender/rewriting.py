@@ -16,14 +16,29 @@ the value would need a new key in the original text.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
-from kubectl_metax import references
+from kubectl_metax import imagetable, references
 from kubectl_metax.manifests import editing, events
 from kubectl_metax.postrender.images import Corrector
 
 CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
+
+# Every name naming.classify recognises contains one of these: the vendor
+# registry, the driver image, "maca" (all MXMACA names) or a component name.
+_METAX_NAMES = re.compile(
+    "|".join(
+        re.escape(name)
+        for name in (
+            imagetable.VENDOR_REGISTRY,
+            imagetable.DRIVER_IMAGE_NAME,
+            "maca",
+            *sorted(imagetable.COMPONENTS_BY_NAME),
+        )
+    )
+)
 CLUSTER_OPERATOR_KIND = "ClusterOperator"
 
 
@@ -34,6 +49,11 @@ class Change:
     line: int  # 1-based line within the document
     old: str
     new: str
+
+
+def may_hold_metax_image(text: str) -> bool:
+    """Return False only when no MetaX image name occurs in the text (a cheap pre-check)."""
+    return bool(_METAX_NAMES.search(text))
 
 
 def plan(

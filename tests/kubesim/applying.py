@@ -220,7 +220,10 @@ def record_update(
     mine = (mine - removed) | changed
     if mine:
         entries.append(_entry(manager, "Update", new.get("apiVersion", ""), mine, subresource))
-    new.setdefault("metadata", {})["managedFields"] = entries
+    if entries:
+        new.setdefault("metadata", {})["managedFields"] = entries
+    else:
+        new.setdefault("metadata", {}).pop("managedFields", None)
 
 
 def apply(

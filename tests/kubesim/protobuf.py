@@ -128,6 +128,31 @@ DELETE_OPTIONS: Schema = {
     5: ("dryRun", ("repeated", "string")),
 }
 
+# k8s.io/api/rbac/v1/generated.proto, for `kubectl create role|clusterrole|rolebinding|...`.
+POLICY_RULE: Schema = {
+    1: ("verbs", ("repeated", "string")),
+    2: ("apiGroups", ("repeated", "string")),
+    3: ("resources", ("repeated", "string")),
+    4: ("resourceNames", ("repeated", "string")),
+    5: ("nonResourceURLs", ("repeated", "string")),
+}
+SUBJECT: Schema = {
+    1: ("kind", "string"),
+    2: ("apiGroup", "string"),
+    3: ("name", "string"),
+    4: ("namespace", "string"),
+}
+ROLE_REF: Schema = {1: ("apiGroup", "string"), 2: ("kind", "string"), 3: ("name", "string")}
+ROLE: Schema = {
+    1: ("metadata", ("message", OBJECT_META)),
+    2: ("rules", ("repeated", ("message", POLICY_RULE))),
+}
+ROLE_BINDING: Schema = {
+    1: ("metadata", ("message", OBJECT_META)),
+    2: ("subjects", ("repeated", ("message", SUBJECT))),
+    3: ("roleRef", ("message", ROLE_REF)),
+}
+
 # Kinds whose protobuf bodies are decoded, keyed by (apiVersion, kind).
 SCHEMAS: Dict[Tuple[str, str], Schema] = {
     ("v1", "Secret"): SECRET,
@@ -136,6 +161,10 @@ SCHEMAS: Dict[Tuple[str, str], Schema] = {
     ("v1", "ServiceAccount"): SERVICE_ACCOUNT,
     ("v1", "DeleteOptions"): DELETE_OPTIONS,
     ("meta.k8s.io/v1", "DeleteOptions"): DELETE_OPTIONS,
+    ("rbac.authorization.k8s.io/v1", "Role"): ROLE,
+    ("rbac.authorization.k8s.io/v1", "ClusterRole"): ROLE,
+    ("rbac.authorization.k8s.io/v1", "RoleBinding"): ROLE_BINDING,
+    ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"): ROLE_BINDING,
 }
 
 

@@ -244,3 +244,39 @@ def test_get_watch_sees_change(kubectl):
         process.kill()
     # Once from the initial list, once more from the MODIFIED event.
     assert out.split().count("configmap/watched") == 2
+
+
+def test_create_rbac_objects_send_protobuf(kubectl, kubesim):
+    kubectl(
+        "create",
+        "role",
+        "reader",
+        "--verb=get,list",
+        "--resource=configmaps",
+        "--resource-name=settings",
+    )
+    kubectl(
+        "create",
+        "rolebinding",
+        "reader",
+        "--role=reader",
+        "--user=alice",
+        "--serviceaccount=default:runner",
+    )
+    role = kubesim.get("rbac.authorization.k8s.io/v1", "Role", "default", "reader")
+    assert role["rules"] == [
+        {
+            "verbs": ["get", "list"],
+            "apiGroups": [""],
+            "resources": ["configmaps"],
+            "resourceNames": ["settings"],
+        }
+    ]
+    binding = kubesim.get("rbac.authorization.k8s.io/v1", "RoleBinding", "default", "reader")
+    assert binding["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "Role",
+        "name": "reader",
+    }
+    subjects = sorted((s["kind"], s["name"], s.get("namespace", "")) for s in binding["subjects"])
+    assert subjects == [("ServiceAccount", "runner", "default"), ("User", "alice", "")]

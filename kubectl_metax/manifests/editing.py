@@ -19,8 +19,8 @@ import yaml
 from kubectl_metax.manifests import events, stream
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-# Characters that can start or end a plain scalar in block context without
-# changing how it is read; anything else is checked by parsing it back.
+# Values made only of these characters may stay plain scalars, after a parse
+# back shows they still read as the same string. Others are quoted.
 _PLAIN_SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/:@+-]*\Z")
 
 

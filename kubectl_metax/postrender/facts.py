@@ -33,10 +33,10 @@ RELEASE_NAME_ANNOTATION = "meta.helm.sh/release-name"
 CLUSTER_OPERATOR_KIND = "ClusterOperator"
 CLUSTER_OPERATOR_GROUP = "gpu.metax-tech.com"
 
-# Object names: DNS-1123 subdomains (k8s.io/apimachinery validation.IsDNS1123Subdomain).
+# Object names are DNS-1123 subdomains: lowercase alphanumerics, "-" and ".".
 _SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
 MAX_SUBDOMAIN_LENGTH = 253
-# Namespaces: DNS-1123 labels (validation.IsDNS1123Label).
+# Namespaces are DNS-1123 labels: lowercase alphanumerics and "-", no ".".
 _LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
 MAX_LABEL_LENGTH = 63
 
@@ -64,7 +64,7 @@ class NamespacedName:
 
 @dataclass
 class Facts:
-    """What the rendered chart says about the operator's objects."""
+    """Names and settings of the operator's objects, read from the rendered chart."""
 
     helm4: bool = False
     generated_present: bool = False

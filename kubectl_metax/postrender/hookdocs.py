@@ -35,8 +35,8 @@ RBAC_API = RBAC_GROUP + "/v1"
 # hook timeout; one retry covers a transient API error.
 ACTIVE_DEADLINE_SECONDS = 240
 BACKOFF_LIMIT = 1
-# Requests and limits: admission policies reject pods without them; kubectl
-# listing pods cluster-wide needs tens of MiB.
+# Admission policies reject pods without requests and limits. The memory
+# limit is an estimate for kubectl listing every pod of a large cluster.
 RESOURCES = {
     "requests": {"cpu": "50m", "memory": "64Mi"},
     "limits": {"cpu": "500m", "memory": "256Mi"},

@@ -15,7 +15,7 @@ HOOK_MODES = (HOOK_AUTO, HOOK_REQUIRE, HOOK_NEVER)
 
 @dataclass(frozen=True)
 class Options:
-    """What to correct and whether to add the pre-delete hook. Empty strings mean "not given"."""
+    """Settings for image corrections and the pre-delete hook; an empty string is "not given"."""
 
     registry: str = ""
     gpu: str = ""

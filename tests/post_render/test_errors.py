@@ -1,4 +1,4 @@
-"""Bad input and bad options: exit codes, an empty stdout and messages that say where.
+"""Bad input and bad options: exit codes, an empty stdout and messages naming the place.
 
 Covers: invalid YAML, a document that is not a mapping and bytes that are
 not UTF-8 exit 1 with nothing on stdout and a message naming the document

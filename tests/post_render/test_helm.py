@@ -79,7 +79,7 @@ def test_helm3_adds_no_hook(helm3: Helm) -> None:
 
 def test_helm3_cannot_reach_chart_hooks(helm3: Helm) -> None:
     # helm 3 splits hooks off before the post-renderer runs: the chart's own
-    # pre-delete Job keeps the vendor image, which is what the warning says.
+    # pre-delete Job keeps the vendor image, which the Helm 3 warning explains.
     output = helm3.template(*helm3_post_renderer(f"--registry={MIRROR}")).stdout
     hook_job = by_source(output)["metax-operator/templates/pre-delete.yaml"][-1]
 

@@ -19,6 +19,7 @@ through helm into the emulator).
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -354,3 +355,26 @@ def test_script_fails_without_hook_rbac(
     assert completed.returncode == 1
     assert "forbidden" in (completed.stdout + completed.stderr).lower()
     assert sim.get(*CLUSTER_OPERATORS, NAMESPACE, "cluster-operator") is not None
+
+
+def test_helm4_annotations_kept(helm4_input: bytes) -> None:
+    annotation = "postrenderer.helm.sh/postrender-filename: "
+    rendered = render(helm4_input, registry="harbor.example.cn/mx")
+
+    before = re.findall(f"{annotation}(.+)", helm4_input.decode())
+    after = re.findall(f"{annotation}(.+)", rendered)
+    assert len(before) > 10
+    assert after == before + ["kubectl-metax/pre-delete-cleanup.yaml"] * 6
+
+
+def test_require_on_helm3_fails_empty(helm4_input: bytes) -> None:
+    helm3_stream = re.sub(
+        rb"\n *postrenderer\.helm\.sh/postrender-filename: [^\n]+", b"", helm4_input
+    )
+    assert b"postrenderer.helm.sh" not in helm3_stream
+
+    completed = post_render(helm3_stream, "--hook=require")
+
+    assert completed.returncode == 1
+    assert completed.stdout == b""
+    assert "Helm 3" in completed.stderr

@@ -56,22 +56,18 @@ class NamespaceLifecycle(ClusterBound):
         resource = attributes.resource
         if resource is None:
             return obj
-        is_namespace = resource.group == "" and resource.resource == "namespaces"
-        if is_namespace:
+        if resource.group == "" and resource.resource == "namespaces":
             return self._admit_namespace(attributes, operation, obj)
-        if (
-            operation != "CREATE"
-            or not resource.namespaced
-            or not attributes.namespace
-            or self.cluster is None
-        ):
-            return obj
-        # Subresource creates (pods/eviction, serviceaccounts/token) act on existing objects.
-        if attributes.subresource:
+
+        # Only creates of new namespaced objects are checked. Subresource creates
+        # (pods/eviction, serviceaccounts/token) act on objects that already exist.
+        checked = operation == "CREATE" and resource.namespaced and attributes.namespace
+        if not checked or attributes.subresource or self.cluster is None:
             return obj
         namespaces = self.cluster.resource_named("", "namespaces")
         if namespaces is None:
             return obj
+
         namespace = self.cluster.get(namespaces, "", attributes.namespace)
         if namespace is None:
             raise ApiError(
@@ -80,9 +76,8 @@ class NamespaceLifecycle(ClusterBound):
                 f'namespaces "{attributes.namespace}" not found',
                 details={"name": attributes.namespace, "kind": "namespaces"},
             )
-        if (namespace.get("metadata") or {}).get("deletionTimestamp") or (
-            namespace.get("status") or {}
-        ).get("phase") == "Terminating":
+        deleting = bool((namespace.get("metadata") or {}).get("deletionTimestamp"))
+        if deleting or (namespace.get("status") or {}).get("phase") == "Terminating":
             name = attributes.name or ((obj or {}).get("metadata") or {}).get("name", "")
             message = (
                 f"unable to create new content in namespace {attributes.namespace} "

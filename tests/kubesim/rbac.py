@@ -190,7 +190,7 @@ def forbidden_message(attributes: RequestAttributes, reason: str = "") -> str:
 
 
 class RbacAuthorizer(ClusterBound):
-    """The Authorizer plug-in, which also answers SelfSubjectAccessReview."""
+    """The Authorizer plug-in; it also evaluates SelfSubjectAccessReviews."""
 
     name = "rbac"
 
@@ -206,7 +206,7 @@ class RbacAuthorizer(ClusterBound):
         return allowed, reason
 
     def review(self, attributes: RequestAttributes, body: Object) -> Object:
-        """Answer a SelfSubjectAccessReview create for the requesting user."""
+        """Evaluate a SelfSubjectAccessReview for the requesting user; return it with status."""
         spec = body.get("spec") or {}
         asked = self.review_attributes(attributes.user, spec)
         allowed, reason = self.authorize(asked)

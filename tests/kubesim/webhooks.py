@@ -10,8 +10,8 @@ https://kubernetes.io/docs/reference/access-authn-authz/extensible-admission-con
 documents.
 
 No webhook server is ever called. A webhook whose Service is missing or has
-no ready endpoints fails the call, like a real API server; ``url``
-clientConfigs always fail because kubesim connects nowhere. A webhook with
+no ready endpoints fails the call, as it would on a real API server. A
+``url`` clientConfig always fails, because kubesim connects nowhere. A webhook with
 ready endpoints is taken to answer "allowed", unless its Service carries the
 annotation ``kubesim.io/webhook-response``: ``deny`` (message from
 ``kubesim.io/webhook-message``) or ``timeout``. A failed call rejects the
@@ -48,7 +48,7 @@ DEFAULT_SERVICE_PORT = 443
 
 
 class WebhookCallError(Exception):
-    """A webhook call that failed before any answer, as ErrCallingWebhook in kube-apiserver."""
+    """A webhook call that failed before any response, like ErrCallingWebhook in kube-apiserver."""
 
 
 def scope_matches(scope: str, namespaced: bool) -> bool:
@@ -191,18 +191,21 @@ class WebhookAdmission(ClusterBound):
         timeout = webhook.get("timeoutSeconds") or DEFAULT_TIMEOUT_SECONDS
         if client.get("url"):
             # kubesim never connects anywhere, so a URL webhook is unreachable.
+            # NOTE: the dial error text is an approximation of Go's net error.
             url = client["url"]
             separator = "&" if "?" in url else "?"
             raise WebhookCallError(
                 f'failed to call webhook: Post "{url}{separator}timeout={timeout}s": '
                 "dial tcp: connection refused"
             )
+
         service = client.get("service") or {}
         service_name = service.get("name", "")
         service_namespace = service.get("namespace", "")
         port = service.get("port") or DEFAULT_SERVICE_PORT
         path = service.get("path") or ""
         url = f"https://{service_name}.{service_namespace}.svc:{port}{path}?timeout={timeout}s"
+
         services = cluster.resource_named("", "services")
         stored = cluster.get(services, service_namespace, service_name) if services else None
         if stored is None:
@@ -214,6 +217,8 @@ class WebhookAdmission(ClusterBound):
                 f'failed to call webhook: Post "{url}": '
                 f'no endpoints available for service "{service_name}"'
             )
+
+        # A reachable webhook answers as its Service's annotation says (allow by default).
         annotations = (stored.get("metadata") or {}).get("annotations") or {}
         response = annotations.get(RESPONSE_ANNOTATION, "allow")
         if response == "timeout":

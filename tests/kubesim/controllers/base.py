@@ -11,7 +11,7 @@ import copy
 import datetime
 import logging
 import threading
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional
 
 from tests.kubesim.contract import ApiError, Cluster, Object, ResourceInfo
 
@@ -79,14 +79,8 @@ def match_map_selector(selector: Optional[Dict[str, str]], labels: Dict[str, str
     return all(labels.get(key) == value for key, value in selector.items())
 
 
-def meta(obj: Object) -> Dict[str, Any]:
-    metadata: Dict[str, Any] = obj.setdefault("metadata", {})
-    return metadata
 
 
-def identity(obj: Object) -> Tuple[str, str]:
-    metadata = obj.get("metadata") or {}
-    return metadata.get("namespace", ""), metadata.get("name", "")
 
 
 def owner_reference(owner: Object, *, controller: bool = True, block: bool = True) -> Object:
@@ -289,13 +283,3 @@ class ResyncController:
                 )
             except Exception:
                 log.exception("controller %s: pass failed", self.name)
-
-
-def each_object(
-    cluster: Cluster, resources: Iterable[ResourceInfo], namespace: str = ""
-) -> Iterable[Tuple[ResourceInfo, Object]]:
-    for resource in resources:
-        if namespace and not resource.namespaced:
-            continue
-        for obj in cluster.list(resource, namespace):
-            yield resource, obj

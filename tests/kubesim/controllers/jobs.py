@@ -1,12 +1,14 @@
 """The "jobs" actor: runs each Job's container command as a local subprocess.
 
-The first container's command and args run (``sh -c`` scripts included) in a
-fresh temporary directory, with a bounded time, with the real kubectl on PATH
-(its directory from ``KUBESIM_KUBECTL_DIR``) and ``KUBECONFIG`` pointing at a
-kubeconfig that authenticates as the Job's ServiceAccount, so RBAC applies.
+The first container's command and args run as a local subprocess, ``sh -c``
+scripts included. The subprocess runs in a fresh temporary directory with a
+bounded time. The real kubectl is on PATH (its directory comes from
+``KUBESIM_KUBECTL_DIR``), and ``KUBECONFIG`` points at a kubeconfig that
+authenticates as the Job's ServiceAccount, so RBAC applies.
+
 The image is never pulled or looked at. The developer's own environment is
-not passed on: only PATH, HOME, KUBECONFIG, the container's env and the
-downward-API values are set.
+not passed on: only PATH, HOME, HOSTNAME, KUBECONFIG, the container's env
+and the downward-API values are set.
 
 Each attempt gets a Pod (owned by the Job, labelled job-name) whose status
 records the exit code and whose annotation ``kubesim.io/log`` keeps the
@@ -60,6 +62,24 @@ RETRY_DELAY_SECONDS = 0.2
 # Output kept in the pod annotation; the rest is cut, as kubelet rotates logs.
 MAX_LOG_BYTES = 64 * 1024
 SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
+
+# (success, reason, message) of a finished Job, as pkg/controller/job writes them.
+Verdict = Tuple[bool, str, str]
+COMPLETIONS_REACHED: Verdict = (
+    True,
+    "CompletionsReached",
+    "Reached expected number of succeeded pods",
+)
+BACKOFF_LIMIT_EXCEEDED: Verdict = (
+    False,
+    "BackoffLimitExceeded",
+    "Job has reached the specified backoff limit",
+)
+DEADLINE_EXCEEDED: Verdict = (
+    False,
+    "DeadlineExceeded",
+    "Job was active longer than specified deadline",
+)
 
 
 def kubeconfig_text(cluster: Cluster, token: str) -> str:
@@ -153,25 +173,20 @@ class JobRunner(ResyncController):
         started = update_with_retry(cluster, jobs, namespace, name, _mark_started, status=True)
         if started is None:
             return
-        start_time = parse_rfc3339((started.get("status") or {}).get("startTime", ""))
-        succeeded = int((started.get("status") or {}).get("succeeded") or 0)
-        failed = int((started.get("status") or {}).get("failed") or 0)
+        status = started.get("status") or {}
+        start_time = parse_rfc3339(status.get("startTime", ""))
+        succeeded = int(status.get("succeeded") or 0)
+        failed = int(status.get("failed") or 0)
+
         while not self.stopping:
+            # activeDeadlineSeconds counts from the Job's startTime, across attempts.
             remaining: Optional[float] = None
             if deadline_seconds is not None and start_time is not None:
-                elapsed = time.time() - start_time.timestamp()
-                remaining = float(deadline_seconds) - elapsed
+                remaining = float(deadline_seconds) - (time.time() - start_time.timestamp())
                 if remaining <= 0:
-                    self._finish(
-                        cluster,
-                        jobs,
-                        namespace,
-                        name,
-                        success=False,
-                        reason="DeadlineExceeded",
-                        message="Job was active longer than specified deadline",
-                    )
+                    self._finish(cluster, jobs, namespace, name, DEADLINE_EXCEEDED)
                     return
+
             outcome = self._run_pod(cluster, job, timeout=remaining)
             current = cluster.get(jobs, namespace, name)
             if (
@@ -180,44 +195,20 @@ class JobRunner(ResyncController):
                 or current["metadata"].get("uid") != job["metadata"].get("uid")
             ):
                 return
-            if outcome == "deadline":
-                self._count(cluster, jobs, namespace, name, succeeded=succeeded, failed=failed + 1)
-                self._finish(
-                    cluster,
-                    jobs,
-                    namespace,
-                    name,
-                    success=False,
-                    reason="DeadlineExceeded",
-                    message="Job was active longer than specified deadline",
-                )
-                return
             if outcome == "succeeded":
                 succeeded += 1
             else:
                 failed += 1
             self._count(cluster, jobs, namespace, name, succeeded=succeeded, failed=failed)
+
+            if outcome == "deadline":
+                self._finish(cluster, jobs, namespace, name, DEADLINE_EXCEEDED)
+                return
             if succeeded >= completions:
-                self._finish(
-                    cluster,
-                    jobs,
-                    namespace,
-                    name,
-                    success=True,
-                    reason="CompletionsReached",
-                    message="Reached expected number of succeeded pods",
-                )
+                self._finish(cluster, jobs, namespace, name, COMPLETIONS_REACHED)
                 return
             if failed > backoff_limit:
-                self._finish(
-                    cluster,
-                    jobs,
-                    namespace,
-                    name,
-                    success=False,
-                    reason="BackoffLimitExceeded",
-                    message="Job has reached the specified backoff limit",
-                )
+                self._finish(cluster, jobs, namespace, name, BACKOFF_LIMIT_EXCEEDED)
                 return
             time.sleep(RETRY_DELAY_SECONDS)
 
@@ -239,16 +230,11 @@ class JobRunner(ResyncController):
         update_with_retry(cluster, jobs, namespace, name, write, status=True)
 
     def _finish(
-        self,
-        cluster: Cluster,
-        jobs: ResourceInfo,
-        namespace: str,
-        name: str,
-        *,
-        success: bool,
-        reason: str,
-        message: str,
+        self, cluster: Cluster, jobs: ResourceInfo, namespace: str, name: str, verdict: Verdict
     ) -> None:
+        """Write SuccessCriteriaMet and Complete, or FailureTarget and Failed."""
+        success, reason, message = verdict
+
         def write(edited: Object) -> bool:
             status = edited.setdefault("status", {})
             status["active"] = 0

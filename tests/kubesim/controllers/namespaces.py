@@ -1,10 +1,12 @@
 """The namespace controller: empties a Terminating namespace, then lets it go.
 
 For each namespace with a deletionTimestamp it deletes every namespaced
-object, writes the status conditions kube-controller-manager writes (their
-types, reasons and message formats follow pkg/controller/namespace/deletion
-in kubernetes/kubernetes) and, once nothing is left, removes the
-``kubernetes`` entry of spec.finalizers so that the namespace is removed.
+object and writes the status conditions that kube-controller-manager writes.
+Their types, reasons and message formats follow
+pkg/controller/namespace/deletion in kubernetes/kubernetes. Once nothing is
+left, it removes the ``kubernetes`` entry of spec.finalizers so that the
+namespace is removed.
+
 Discovery never fails here, so the discovery and group-version conditions are
 always False.
 """

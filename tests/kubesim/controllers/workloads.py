@@ -389,6 +389,7 @@ class WorkloadController(ResyncController):
                 )
         for name in existing - {f"{metadata['name']}-{i}" for i in range(wanted)}:
             delete_quietly(cluster, self.pods, metadata.get("namespace", ""), name)
+
         pods = self._owned_pods(cluster, stateful_set)
         ready = sum(1 for p in pods if pod_is_ready(p))
         counts = {
@@ -415,6 +416,7 @@ class WorkloadController(ResyncController):
             for n in nodes
             if match_label_selector({"matchLabels": node_selector}, labels_of(n))
         )
+
         pods = self._owned_pods(cluster, daemon_set)
         by_node = {(p.get("spec") or {}).get("nodeName", ""): p for p in pods}
         for node in eligible:
@@ -431,6 +433,7 @@ class WorkloadController(ResyncController):
                 delete_quietly(
                     cluster, self.pods, metadata.get("namespace", ""), pod["metadata"]["name"]
                 )
+
         pods = self._owned_pods(cluster, daemon_set)
         ready = sum(1 for p in pods if pod_is_ready(p))
         counts = {

@@ -3,8 +3,9 @@
 ``make dist`` runs this after ``make build``. From dist/kubectl-metax it writes:
 
 - dist/kubectl-metax-<version>.tar.gz: the zipapp, the completion helper
-  ``kubectl_complete-metax``, LICENSE and both READMEs, flat at the top
-  level so that the krew manifest can name them directly;
+  ``kubectl_complete-metax``, LICENSE and both READMEs at the top level, so
+  that the krew manifest can name them directly, and the install guides
+  under docs/;
 - dist/kubectl-metax-<version>.tar.gz.sha256 in ``sha256sum`` format;
 - dist/helm-plugin-metax-<version>.tgz: helm-plugin/ under a top folder
   ``helm-plugin-metax/``, because helm v4.1 installs a plugin archive from
@@ -49,13 +50,17 @@ EXECUTABLE_MODE = 0o755
 DATA_MODE = 0o644
 FOLDER_MODE = 0o755
 
-# Files of the release tarball: (path in the repository, executable?).
+# Files of the release tarball: (path in the repository, path in the archive, executable?).
 # The zipapp itself is added from --zipapp.
+# The install guides keep their docs/ path, so that the READMEs' links to
+# them work in an unpacked archive on an offline host.
 ARCHIVE_EXTRAS = (
-    ("bin/kubectl_complete-metax", True),
-    ("LICENSE", False),
-    ("README.md", False),
-    ("README.zh-CN.md", False),
+    ("bin/kubectl_complete-metax", "kubectl_complete-metax", True),
+    ("LICENSE", "LICENSE", False),
+    ("README.md", "README.md", False),
+    ("README.zh-CN.md", "README.zh-CN.md", False),
+    ("docs/install.md", "docs/install.md", False),
+    ("docs/install.zh-CN.md", "docs/install.zh-CN.md", False),
 )
 OPTIONAL_EXTRAS = ("README.md", "README.zh-CN.md")
 
@@ -138,7 +143,7 @@ def release_members(zipapp: Path, *, top: Path, allow_missing_readmes: bool) -> 
     if not zipapp.is_file():
         raise DistError(f"{zipapp} does not exist: run `make build` first")
     members = [Member("kubectl-metax", zipapp.read_bytes(), EXECUTABLE_MODE)]
-    for relative, executable in ARCHIVE_EXTRAS:
+    for relative, name, executable in ARCHIVE_EXTRAS:
         source = top / relative
         if not source.is_file():
             if allow_missing_readmes and relative in OPTIONAL_EXTRAS:
@@ -148,7 +153,7 @@ def release_members(zipapp: Path, *, top: Path, allow_missing_readmes: bool) -> 
                 continue
             raise DistError(f"{source} is missing; every release archive carries it")
         mode = EXECUTABLE_MODE if executable else DATA_MODE
-        members.append(Member(Path(relative).name, source.read_bytes(), mode))
+        members.append(Member(name, source.read_bytes(), mode))
     return members
 
 

@@ -1,11 +1,11 @@
 """The release archives that `make dist` writes.
 
-Covers: the tarball contains exactly the zipapp, the completion helper, LICENSE
-and both READMEs, flat and with the right modes; its .sha256 file passes
-`sha256sum -c`; two builds from the same inputs are byte-identical; the
-Helm 4 plugin archive contains helm-plugin/ under helm-plugin-metax/; tools/dist.py rejects
-a plugin.yaml of another version, a missing README, a missing zipapp and a
-non-HTTPS download base.
+Covers: the tarball contains exactly the zipapp, the completion helper,
+LICENSE and both READMEs at the top and the install guides under docs/, all
+with the right modes. Its .sha256 file passes `sha256sum -c`, and two builds
+from the same inputs are byte-identical. The Helm 4 plugin archive contains
+helm-plugin/ under helm-plugin-metax/. tools/dist.py rejects a plugin.yaml of
+another version, a missing README, a missing zipapp and a non-HTTPS base URL.
 
 Leaves out: installing the archives (test_krew_install.py and
 test_helm_plugin.py) and the krew manifest's rules (test_krew_manifest.py).
@@ -30,6 +30,8 @@ RELEASE_FILES = {
     "LICENSE",
     "README.md",
     "README.zh-CN.md",
+    "docs/install.md",
+    "docs/install.zh-CN.md",
 }
 EXECUTABLES = {"kubectl-metax", "kubectl_complete-metax"}
 
@@ -47,11 +49,15 @@ def read_member(archive: Path, name: str) -> bytes:
 
 
 def test_archive_holds_release_files(release: Release) -> None:
-    assert set(members(release.archive)) == RELEASE_FILES
+    assert set(members(release.archive)) == RELEASE_FILES | {"docs"}
 
 
 def test_archive_modes_and_owner(release: Release) -> None:
     for name, info in members(release.archive).items():
+        if name == "docs":
+            assert info.isdir()
+            assert info.mode == 0o755
+            continue
         expected = 0o755 if name in EXECUTABLES else 0o644
         assert info.isfile(), name
         assert info.mode == expected, name
@@ -68,6 +74,8 @@ def test_archive_carries_repository_files(release: Release) -> None:
         "LICENSE": REPO / "LICENSE",
         "README.md": REPO / "README.md",
         "README.zh-CN.md": REPO / "README.zh-CN.md",
+        "docs/install.md": REPO / "docs" / "install.md",
+        "docs/install.zh-CN.md": REPO / "docs" / "install.zh-CN.md",
     }
     for name, source in sources.items():
         assert read_member(release.archive, name) == source.read_bytes(), name
@@ -134,6 +142,8 @@ def copy_sources(target: Path) -> Path:
         "README.md",
         "README.zh-CN.md",
         "krew/metax.yaml.in",
+        "docs/install.md",
+        "docs/install.zh-CN.md",
     ):
         (target / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / relative, target / relative)
@@ -166,7 +176,7 @@ def test_missing_readme_allowed_for_development(release: Release, tmp_path: Path
     (top / "README.md").unlink()
     build_into(top, release, allow_missing_readmes=True)
     archive = top / "dist" / f"kubectl-metax-{release.version}.tar.gz"
-    assert set(members(archive)) == RELEASE_FILES - {"README.md"}
+    assert set(members(archive)) == (RELEASE_FILES | {"docs"}) - {"README.md"}
 
 
 def test_missing_license_rejected_always(release: Release, tmp_path: Path) -> None:

@@ -229,7 +229,7 @@ def run(args: argparse.Namespace) -> int:
     if server_dry_run:
         return _finish(args, plan, outcomes=outcomes, backup=backup_path, ok=not failed)
 
-    checks = applying.verify(api, plan)
+    checks = applying.verify(api, plan, wait=not failed)
     for check in checks:
         _say(args, rendering.check_line(check))  # type: ignore[arg-type]
     verified = not failed and all(check["ok"] for check in checks)

@@ -10,7 +10,8 @@ the object is planned again); the GPU-workload gate and --force;
 backup file; a missing permission named through SelfSubjectAccessReview;
 refusal without a terminal and the y/N prompt on one (pexpect); an empty
 plan that could not see webhooks or CRDs reported as a failure; JSON
-output; the real CLI in English and zh_CN.
+output; the real CLI in English and zh_CN; endless conflicts failing after
+MAX_ATTEMPTS; a namespace still Terminating reported as not verified.
 Leaves out: helm uninstall (needs a chart installed through helm).
 """
 
@@ -30,6 +31,7 @@ import pytest
 import yaml
 
 from kubectl_metax import cli
+from kubectl_metax.kube import applying
 from tests.kubesim.contract import UserInfo
 from tests.unstick import states
 
@@ -396,3 +398,36 @@ def test_terminal_prompt_confirms(  # noqa: PLR0917 - parametrized cases
     assert child.exitstatus == expected_code
     still_there = sim.get(*OPERATORS, "metax-operator", "cluster-operator") is not None
     assert still_there == (expected_code != 0)
+
+
+def test_endless_conflicts_fail_bounded(kubesim_factory: Any, run_unstick: Any) -> None:
+    sim = kubesim_factory(state=states.stuck_install())
+    sim.faults.add(
+        method="DELETE", resource="validatingwebhookconfigurations", code=409, times=None
+    )
+    code, out, _err = run_unstick(sim.kubeconfig, "--yes", "-o", "json")
+    assert code == 1
+    outcome = json.loads(out)["outcomes"][0]
+    assert (outcome["result"], outcome["attempts"]) == ("failed", applying.MAX_ATTEMPTS)
+    deletes = [entry for entry in sim.audit if entry.verb == "delete"]
+    assert len(deletes) == applying.MAX_ATTEMPTS
+
+
+def test_namespace_still_stuck_not_verified(
+    kubesim_factory: Any, run_unstick: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A ConfigMap with a finalizer nobody removes keeps the namespace Terminating.
+    leftover = """
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: pinned
+  namespace: metax-operator
+  finalizers: [example.com/keep]
+"""
+    monkeypatch.setattr(applying, "SETTLE_SECONDS", 1.0)
+    sim = kubesim_factory(state=states.stuck_install() + "---" + leftover)
+    code, out, _err = run_unstick(sim.kubeconfig, "--yes")
+    assert code == 1
+    assert "verified: ClusterOperator/cluster-operator gone" in out
+    assert "NOT verified: Namespace/metax-operator still terminating" in out

@@ -4,10 +4,11 @@ Mutating and validating webhook configurations (admissionregistration.k8s.io/v1)
 are matched against every write as kube-apiserver matches them: rules
 (operations, apiGroups, apiVersions, resources with subresources, scope),
 namespaceSelector and objectSelector. matchPolicy is treated as Equivalent
-and matchConditions are not evaluated. Webhook configuration objects are
-never sent to webhooks, as
-https://kubernetes.io/docs/reference/access-authn-authz/extensible-admission-controllers/
-documents.
+and matchConditions are not evaluated. As the field docs of
+ValidatingWebhook in k8s.io/api admissionregistration/v1 types.go state,
+webhooks are never called for ValidatingWebhookConfiguration and
+MutatingWebhookConfiguration objects, and namespaceSelector matches a
+Namespace on its own labels and never skips other cluster-scoped objects.
 
 No webhook server is ever called. A webhook whose Service is missing or has
 no ready endpoints fails the call, as it would on a real API server. A

@@ -7,9 +7,7 @@ rejected by namespace lifecycle admission, and the namespace going away
 Terminating (finalizer customresourcecleanup.apiextensions.k8s.io) while one
 of its objects keeps a finalizer, then gone from the API and discovery.
 Condition texts follow pkg/controller/namespace/deletion and the
-apiextensions finalizer controller in kubernetes/kubernetes; namespace
-deletion is described at
-https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/.
+apiextensions finalizer controller in kubernetes/kubernetes.
 """
 
 from __future__ import annotations

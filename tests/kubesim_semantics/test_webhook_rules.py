@@ -5,8 +5,8 @@ namespaceSelector (cluster-scoped objects always match), objectSelector on
 old or new labels, the exemption of webhook configurations, failurePolicy
 Fail and Ignore, a missing Service, a Service without ready endpoints,
 EndpointSlices, URL clientConfigs, and the live, denying and timing-out
-webhook emulation. Matching follows
-https://kubernetes.io/docs/reference/access-authn-authz/extensible-admission-controllers/.
+webhook emulation. Matching follows the field docs of ValidatingWebhook in
+k8s.io/api admissionregistration/v1 types.go.
 Over HTTPS with kubectl: test_webhooks_kubectl.py.
 """
 

@@ -5,10 +5,9 @@ is missing or has no endpoints, failurePolicy Ignore letting it pass, a live
 webhook (Service with ready Endpoints) letting it pass, a live webhook that
 denies (emulated through the kubesim.io/webhook-response annotation), and a
 webhook that matches everything still letting its own configuration be
-deleted, as
-https://kubernetes.io/docs/reference/access-authn-authz/extensible-admission-controllers/
-documents ("webhooks are not called for ValidatingWebhookConfiguration and
-MutatingWebhookConfiguration objects"). Matching details: test_webhook_rules.py.
+deleted: the docs of the `rules` field in k8s.io/api admissionregistration/v1
+types.go say webhooks are never called for ValidatingWebhookConfiguration and
+MutatingWebhookConfiguration objects. Matching details: test_webhook_rules.py.
 """
 
 from __future__ import annotations

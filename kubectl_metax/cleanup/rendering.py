@@ -94,6 +94,12 @@ def plan_lines(plan: Plan) -> List[str]:
                 kind=gap["kind"], reason=gap["reason"]
             )
         )
+    for namespace, pods in plan["gpu_pods"].items():
+        lines.append(
+            _("Pods in namespace {namespace} still use MetaX GPUs: {pods}").format(
+                namespace=namespace, pods=", ".join(pods)
+            )
+        )
     for number, action in enumerate(plan["actions"], start=1):
         lines.append(f"{number}. {describe_action(action)}")
     for note in plan["notes"]:

@@ -90,6 +90,7 @@ def test_running_operator_keeps_its_finalizers() -> None:
 def test_gpu_pods_listed_in_plan() -> None:
     plan = planning.make_plan(b.build(*b.faq_state(), b.gpu_pod("train-0", "ml")))
     assert plan["gpu_pods"] == {"ml": ["train-0"]}
+    assert "Pods in namespace ml still use MetaX GPUs: train-0" in rendering.plan_lines(plan)
 
 
 def test_plan_lines_name_every_action() -> None:

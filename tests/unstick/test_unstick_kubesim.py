@@ -12,7 +12,7 @@ refusal without a terminal and the y/N prompt on one (pexpect); an empty
 plan that could not see webhooks or CRDs reported as a failure; JSON
 output; the real CLI in English and zh_CN; endless conflicts failing after
 MAX_ATTEMPTS; a namespace still Terminating reported as not verified.
-Leaves out: helm uninstall (needs a chart installed through helm).
+Leaves out: helm uninstall (test_helm_uninstall.py).
 """
 
 from __future__ import annotations

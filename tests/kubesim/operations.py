@@ -91,6 +91,18 @@ def _comparable(obj: Object) -> Object:
     return clone
 
 
+_CUSTOM_PATCH_TYPES_MESSAGE = (
+    "the body of the request was in an unknown format - accepted media types include: "
+    "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml"
+)
+# How often a write starts again after a concurrent change before it gives up with 409.
+UPDATE_ATTEMPTS = 5
+
+
+class StaleRead(Exception):
+    """The object changed between the read that a patch was built on and its commit."""
+
+
 class Operations:
     def __init__(self, cluster: SimCluster) -> None:
         self.cluster = cluster
@@ -366,9 +378,15 @@ class Operations:
         attributes: Optional[RequestAttributes] = None,
         dry_run: bool = False,
         manager: str = "",
-        old: Optional[Object] = None,
         apply_manager: bool = True,
+        base_version: Optional[str] = None,
     ) -> Object:
+        """Replace an object; base_version, when given, is the version the body was built from.
+
+        A body with metadata.resourceVersion is a precondition (409 Conflict when stale);
+        otherwise a concurrent change makes the update start again, or, with base_version,
+        raises StaleRead so that the caller rebuilds the body (patches do).
+        """
         if not isinstance(body, dict):
             raise errors.bad_request("the body of the request must be a JSON object")
         new = copy.deepcopy(body)
@@ -382,20 +400,36 @@ class Operations:
             raise errors.bad_request(
                 "the namespace of the provided object does not match the namespace sent on the request"
             )
-        with self.store.lock:
-            key = key_of(served.info, namespace, name)
+        key = key_of(served.info, namespace, name)
+        expected_version = meta.get("resourceVersion")
+        # Read, build and admit without the store lock (admission may call slow webhooks),
+        # then commit only if nothing changed meanwhile, else start again: etcd3's GuaranteedUpdate.
+        for _ in range(UPDATE_ATTEMPTS):
             current = self.store.get(key)
             if current is None:
                 raise errors.not_found(served.info, name)
-            expected_version = meta.get("resourceVersion")
-            if expected_version and expected_version != current["metadata"].get("resourceVersion"):
+            current_version = current["metadata"].get("resourceVersion")
+            if expected_version and expected_version != current_version:
                 raise errors.conflict(served.info, name)
-            new = self._merge_update(served, current, new, subresource)
+            if base_version is not None and base_version != current_version:
+                raise StaleRead()
+            candidate = self._merge_update(served, current, copy.deepcopy(new), subresource)
             if manager and apply_manager:
-                applying.record_update(current, new, manager, subresource=subresource)
-            self._validate_update(served, current, new)
-            new = self._admit(attributes, "UPDATE", new, current) or new
-            return self._commit_update(served, current, new, dry_run=dry_run)
+                applying.record_update(current, candidate, manager, subresource=subresource)
+            self._validate_update(served, current, candidate)
+            candidate = self._admit(attributes, "UPDATE", candidate, current) or candidate
+            with self.store.lock:
+                latest = self.store.get(key)
+                if latest is None:
+                    raise errors.not_found(served.info, name)
+                if latest["metadata"].get("resourceVersion") != current_version:
+                    if expected_version:
+                        raise errors.conflict(served.info, name)
+                    if base_version is not None:
+                        raise StaleRead()
+                    continue
+                return self._commit_update(served, current, candidate, dry_run=dry_run)
+        raise errors.conflict(served.info, name)
 
     def _merge_update(
         self, served: Served, current: Object, new: Object, subresource: str
@@ -533,77 +567,77 @@ class Operations:
         manager: str = "",
         force: bool = False,
     ) -> Object:
-        with self.store.lock:
+        """Apply a patch to the current object; a concurrent change makes it start again."""
+        if patch_type == "apply":
+            self._check_apply_body(served, name, patch_body, manager)
+        for _ in range(UPDATE_ATTEMPTS):
             current = self.store.get(key_of(served.info, namespace, name))
-            if patch_type == "apply":
-                return self._apply(
+            try:
+                if patch_type == "apply":
+                    return self._apply(
+                        served,
+                        namespace,
+                        name,
+                        current,
+                        patch_body,
+                        subresource=subresource,
+                        attributes=attributes,
+                        dry_run=dry_run,
+                        manager=manager,
+                        force=force,
+                    )
+                if current is None:
+                    raise errors.not_found(served.info, name)
+                patched = self._patched(served, name, current, patch_type, patch_body)
+                return self.update(
                     served,
                     namespace,
                     name,
-                    current,
-                    patch_body,
+                    patched,
                     subresource=subresource,
                     attributes=attributes,
                     dry_run=dry_run,
                     manager=manager,
-                    force=force,
+                    base_version=current["metadata"].get("resourceVersion"),
                 )
-            if current is None:
-                raise errors.not_found(served.info, name)
-            if patch_type == "json":
-                patched = patching.json_patch(current, patch_body)
-            elif patch_type == "merge":
-                if not isinstance(patch_body, dict):
-                    raise errors.bad_request(
-                        "json: cannot unmarshal array into Go value of type map[string]interface {}"
-                    )
-                patched = patching.merge_patch(current, patch_body)
-            elif patch_type == "strategic":
-                if served.crd_name:
-                    raise ApiError(
-                        415,
-                        "UnsupportedMediaType",
-                        "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml",
-                    )
-                if not isinstance(patch_body, dict):
-                    raise errors.bad_request(
-                        "json: cannot unmarshal array into Go value of type map[string]interface {}"
-                    )
-                patched = patching.strategic_merge(current, patch_body)
-            else:
-                raise errors.unsupported_media_type(patch_type)
-            if not isinstance(patched, dict):
-                raise errors.bad_request("the patched object is not a JSON object")
-            patched.setdefault("metadata", {})
-            if patched["metadata"].get("name", name) != name:
-                raise errors.bad_request(
-                    f"the name of the object ({patched['metadata']['name']}) does not match the name on the URL ({name})"
-                )
-            return self.update(
-                served,
-                namespace,
-                name,
-                patched,
-                subresource=subresource,
-                attributes=attributes,
-                dry_run=dry_run,
-                manager=manager,
-            )
+            except StaleRead:
+                continue
+        raise errors.conflict(served.info, name)
 
-    def _apply(
-        self,
-        served: Served,
-        namespace: str,
-        name: str,
-        current: Optional[Object],
-        body: Any,
-        *,
-        subresource: str,
-        attributes: Optional[RequestAttributes],
-        dry_run: bool,
-        manager: str,
-        force: bool,
+    def _patched(
+        self, served: Served, name: str, current: Object, patch_type: str, patch_body: Any
     ) -> Object:
+        """Return current with the patch applied; resourceVersion stays only if the patch sets it."""
+        if patch_type == "json":
+            patched = patching.json_patch(current, patch_body)
+            pins_version = any(
+                isinstance(op, dict) and op.get("path") == "/metadata/resourceVersion"
+                for op in patch_body
+            )
+        elif patch_type in ("merge", "strategic"):
+            if not isinstance(patch_body, dict):
+                raise errors.bad_request(
+                    "json: cannot unmarshal array into Go value of type map[string]interface {}"
+                )
+            if patch_type == "strategic" and served.crd_name:
+                raise ApiError(415, "UnsupportedMediaType", _CUSTOM_PATCH_TYPES_MESSAGE)
+            merge = patching.merge_patch if patch_type == "merge" else patching.strategic_merge
+            patched = merge(current, patch_body)
+            pins_version = "resourceVersion" in (patch_body.get("metadata") or {})
+        else:
+            raise errors.unsupported_media_type(patch_type)
+        if not isinstance(patched, dict):
+            raise errors.bad_request("the patched object is not a JSON object")
+        meta = patched.setdefault("metadata", {})
+        if meta.get("name", name) != name:
+            raise errors.bad_request(
+                f"the name of the object ({meta['name']}) does not match the name on the URL ({name})"
+            )
+        if not pins_version:
+            meta.pop("resourceVersion", None)
+        return patched
+
+    def _check_apply_body(self, served: Served, name: str, body: Any, manager: str) -> None:
         if not isinstance(body, dict):
             raise errors.bad_request(
                 "error decoding YAML: the apply configuration must be an object"
@@ -618,17 +652,40 @@ class Operations:
             raise errors.bad_request(
                 f"the name of the object ({body_meta['name']}) does not match the name on the URL ({name})"
             )
+
+    def _apply(
+        self,
+        served: Served,
+        namespace: str,
+        name: str,
+        current: Optional[Object],
+        body: Object,
+        *,
+        subresource: str,
+        attributes: Optional[RequestAttributes],
+        dry_run: bool,
+        manager: str,
+        force: bool,
+    ) -> Object:
+        body_meta = body.get("metadata") or {}
         if current is None:
             merged = applying.apply(None, body, manager, force=force, resource=served.info)
             merged["metadata"]["name"] = name
             # create() keeps the managedFields that apply computed because no manager is passed.
-            return self.create(served, namespace, merged, attributes=attributes, dry_run=dry_run)
-        if body_meta.get("resourceVersion") and body_meta["resourceVersion"] != current[
-            "metadata"
-        ].get("resourceVersion"):
+            try:
+                return self.create(
+                    served, namespace, merged, attributes=attributes, dry_run=dry_run
+                )
+            except ApiError as error:
+                # Created concurrently: apply again, to the object that now exists.
+                if error.reason == "AlreadyExists":
+                    raise StaleRead() from None
+                raise
+        current_version = current["metadata"].get("resourceVersion")
+        if body_meta.get("resourceVersion") and body_meta["resourceVersion"] != current_version:
             raise errors.conflict(served.info, name)
         merged = applying.apply(current, body, manager, force=force, resource=served.info)
-        merged["metadata"]["resourceVersion"] = current["metadata"].get("resourceVersion")
+        merged["metadata"].pop("resourceVersion", None)
         return self.update(
             served,
             namespace,
@@ -638,6 +695,7 @@ class Operations:
             attributes=attributes,
             dry_run=dry_run,
             apply_manager=False,
+            base_version=current_version,
         )
 
     # ----- delete --------------------------------------------------------
@@ -652,69 +710,94 @@ class Operations:
         attributes: Optional[RequestAttributes] = None,
         dry_run: bool = False,
     ) -> Object:
-        """Delete or mark for deletion; return the object (marked or gone)."""
+        """Delete or mark for deletion; return the object (marked or gone).
+
+        Admission runs without the store lock; a change made meanwhile makes it start again.
+        """
         options = options or {}
-        with self.store.lock:
-            current = self.store.get(key_of(served.info, namespace, name))
+        key = key_of(served.info, namespace, name)
+        for _ in range(UPDATE_ATTEMPTS):
+            current = self.store.get(key)
             if current is None:
                 raise errors.not_found(served.info, name)
-            meta = current["metadata"]
-            preconditions = options.get("preconditions") or {}
-            if preconditions.get("uid") and preconditions["uid"] != meta.get("uid"):
-                raise errors.conflict(
-                    served.info,
-                    name,
-                    f"Precondition failed: UID in precondition: {preconditions['uid']}, UID in object meta: {meta.get('uid', '')}",
-                )
-            if preconditions.get("resourceVersion") and preconditions[
-                "resourceVersion"
-            ] != meta.get("resourceVersion"):
-                raise errors.conflict(
-                    served.info,
-                    name,
-                    f"Precondition failed: ResourceVersion in precondition: {preconditions['resourceVersion']}, ResourceVersion in object meta: {meta.get('resourceVersion', '')}",
-                )
+            self._check_preconditions(served, name, current, options.get("preconditions") or {})
             self._admit(attributes, "DELETE", None, current)
+            with self.store.lock:
+                latest = self.store.get(key)
+                if latest is None:
+                    raise errors.not_found(served.info, name)
+                if latest["metadata"].get("resourceVersion") != current["metadata"].get(
+                    "resourceVersion"
+                ):
+                    continue
+                return self._commit_delete(served, current, options, dry_run=dry_run)
+        raise errors.conflict(served.info, name)
 
-            marked = copy.deepcopy(current)
-            marked_meta = marked["metadata"]
-            finalizers = list(marked_meta.get("finalizers") or [])
-            policy = options.get("propagationPolicy")
-            if policy is None and options.get("orphanDependents") is not None:
-                policy = "Orphan" if options["orphanDependents"] else "Background"
-            if policy == "Foreground" and FOREGROUND not in finalizers:
-                finalizers.append(FOREGROUND)
-            elif policy == "Orphan" and ORPHAN not in finalizers:
-                finalizers.append(ORPHAN)
-            if (
-                served.crd_name == ""
-                and served.info.resource == "customresourcedefinitions"
-                and CRD_CLEANUP not in finalizers
-                and not marked_meta.get("deletionTimestamp")
-            ):
-                finalizers.append(CRD_CLEANUP)
-            if finalizers:
-                marked_meta["finalizers"] = finalizers
-            pending_namespace = (
-                served.info.group == ""
-                and served.info.resource == "namespaces"
-                and bool((marked.get("spec") or {}).get("finalizers"))
+    def _check_preconditions(
+        self, served: Served, name: str, current: Object, preconditions: Object
+    ) -> None:
+        """Raise 409 as etcd3's store does when a delete precondition does not hold."""
+        meta = current["metadata"]
+        uid = preconditions.get("uid")
+        if uid and uid != meta.get("uid"):
+            raise errors.conflict(
+                served.info,
+                name,
+                f"Precondition failed: UID in precondition: {uid}, "
+                f"UID in object meta: {meta.get('uid', '')}",
             )
-            if not finalizers and not pending_namespace:
-                if dry_run:
-                    return current
-                removed = self.store.remove(served.info, current)
-                self.cluster.after_delete(served, removed)
-                return removed
-            if not marked_meta.get("deletionTimestamp"):
-                marked_meta["deletionTimestamp"] = now()
-                marked_meta["deletionGracePeriodSeconds"] = 0
-            self._mark_terminating(served, marked)
-            if _comparable(marked) == _comparable(current) or dry_run:
-                return marked if dry_run else current
-            stored = self.store.put(served.info, marked, "MODIFIED")
-            self.cluster.after_write(served, stored)
-            return stored
+        version = preconditions.get("resourceVersion")
+        if version and version != meta.get("resourceVersion"):
+            raise errors.conflict(
+                served.info,
+                name,
+                f"Precondition failed: ResourceVersion in precondition: {version}, "
+                f"ResourceVersion in object meta: {meta.get('resourceVersion', '')}",
+            )
+
+    def _commit_delete(
+        self, served: Served, current: Object, options: Object, *, dry_run: bool
+    ) -> Object:
+        """Remove current, or mark it with deletionTimestamp while finalizers remain."""
+        marked = copy.deepcopy(current)
+        marked_meta = marked["metadata"]
+        finalizers = list(marked_meta.get("finalizers") or [])
+        policy = options.get("propagationPolicy")
+        if policy is None and options.get("orphanDependents") is not None:
+            policy = "Orphan" if options["orphanDependents"] else "Background"
+        if policy == "Foreground" and FOREGROUND not in finalizers:
+            finalizers.append(FOREGROUND)
+        elif policy == "Orphan" and ORPHAN not in finalizers:
+            finalizers.append(ORPHAN)
+        is_crd = served.crd_name == "" and served.info.resource == "customresourcedefinitions"
+        if is_crd and CRD_CLEANUP not in finalizers and not marked_meta.get("deletionTimestamp"):
+            finalizers.append(CRD_CLEANUP)
+        if finalizers:
+            marked_meta["finalizers"] = finalizers
+        pending_namespace = (
+            served.info.group == ""
+            and served.info.resource == "namespaces"
+            and bool((marked.get("spec") or {}).get("finalizers"))
+        )
+
+        if not finalizers and not pending_namespace:
+            if dry_run:
+                return current
+            removed = self.store.remove(served.info, current)
+            self.cluster.after_delete(served, removed)
+            return removed
+
+        if not marked_meta.get("deletionTimestamp"):
+            marked_meta["deletionTimestamp"] = now()
+            marked_meta["deletionGracePeriodSeconds"] = 0
+        self._mark_terminating(served, marked)
+        if dry_run:
+            return marked
+        if _comparable(marked) == _comparable(current):
+            return current
+        stored = self.store.put(served.info, marked, "MODIFIED")
+        self.cluster.after_write(served, stored)
+        return stored
 
     def _mark_terminating(self, served: Served, obj: Object) -> None:
         if served.info.group == "" and served.info.resource == "namespaces":

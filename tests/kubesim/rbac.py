@@ -26,7 +26,8 @@ import urllib.parse
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from tests.kubesim.contract import Object, RequestAttributes, ResourceInfo, UserInfo
-from tests.kubesim.controllers.base import ClusterBound, labels_of, match_label_selector
+from tests.kubesim.controllers.aggregation import aggregated_rules
+from tests.kubesim.controllers.base import ClusterBound
 
 log = logging.getLogger(__name__)
 
@@ -327,13 +328,8 @@ class RbacAuthorizer(ClusterBound):
         if role is None:
             return []
         rules = list(role.get("rules") or [])
-        selectors = (role.get("aggregationRule") or {}).get("clusterRoleSelectors") or []
-        if selectors:
-            for other in self._list("clusterroles"):
-                if other["metadata"].get("name") == name:
-                    continue
-                if any(match_label_selector(s, labels_of(other)) for s in selectors if s):
-                    rules.extend(other.get("rules") or [])
+        if (role.get("aggregationRule") or {}).get("clusterRoleSelectors"):
+            rules.extend(aggregated_rules(role, self._list("clusterroles")))
         return rules
 
     def _resource(self, plural: str) -> Optional[ResourceInfo]:

@@ -1,10 +1,11 @@
 """Assemble the plug-ins (authorization, admission, controllers) for a kubesim instance.
 
 Every instance runs RBAC, namespace lifecycle admission, webhook admission,
-the namespace controller, the garbage collector and CRD finalization. The
-actors are opt-in by name. Plug-ins that read the store (the authorizer and
-the admission plug-ins) are also listed as controllers: their ``start``
-receives the Cluster, which ``build_plugins`` cannot know yet.
+the namespace controller, the garbage collector, CRD finalization and
+ClusterRole aggregation. The actors are opt-in by name. Plug-ins that read
+the store (the authorizer and the admission plug-ins) are also listed as
+controllers, because their ``start`` receives the Cluster, which
+``build_plugins`` cannot know yet.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from typing import Callable, Dict, List, Sequence
 
 from tests.kubesim.contract import Controller, PluginSet
+from tests.kubesim.controllers.aggregation import ClusterRoleAggregator
 from tests.kubesim.controllers.crds import CrdController
 from tests.kubesim.controllers.garbage import GarbageCollector
 from tests.kubesim.controllers.jobs import JobRunner
@@ -54,6 +56,7 @@ def build_plugins(actors: Sequence[str] = ()) -> PluginSet:
         NamespaceController(),
         GarbageCollector(),
         CrdController(),
+        ClusterRoleAggregator(),
     ]
     controllers.extend(ACTOR_FACTORIES[name]() for name in ACTORS if name in actors)
     return PluginSet(

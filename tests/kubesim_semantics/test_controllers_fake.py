@@ -4,7 +4,8 @@ Covers the namespace controller (content deleted, conditions with the real
 reasons and messages, removal once empty), CRD cleanup, the garbage
 collector's three propagation policies, the workloads actor's statuses and
 Endpoints, the job runner's success, backoff and deadline outcomes, and the
-operator stand-in's finalizer and webhook handling. The HTTP path is covered
+operator stand-in's finalizer and webhook handling, and ClusterRole
+aggregation. The HTTP path is covered
 by the kubectl and helm tests in this directory.
 """
 
@@ -16,6 +17,7 @@ from typing import Any, Dict, Iterator, List
 import pytest
 
 from tests.kubesim.contract import Controller, ResourceInfo
+from tests.kubesim.controllers.aggregation import ClusterRoleAggregator
 from tests.kubesim.controllers.base import condition_true
 from tests.kubesim.controllers.crds import CLEANUP_FINALIZER, CrdController
 from tests.kubesim.controllers.garbage import GarbageCollector
@@ -24,7 +26,7 @@ from tests.kubesim.controllers.namespaces import NamespaceController
 from tests.kubesim.controllers.operator import OperatorStandIn
 from tests.kubesim.controllers.workloads import WorkloadController
 from tests.kubesim_semantics.fake_cluster import CLUSTER_OPERATORS, FakeCluster
-from tests.kubesim_semantics.helpers import eventually, namespace
+from tests.kubesim_semantics.helpers import cluster_role, eventually, namespace
 
 Object = Dict[str, Any]
 
@@ -540,3 +542,46 @@ def test_operator_idle_when_unavailable(cluster: FakeCluster, run: Any) -> None:
     left = cluster.get(CLUSTER_OPERATORS, "metax-operator", "cluster-operator")
     assert left is not None
     assert left["metadata"]["finalizers"] == ["gpu.metax-tech.com"]
+
+
+def test_unknown_owner_kind_keeps_dependent(cluster: FakeCluster, run: Any) -> None:
+    maps = resource(cluster, "", "configmaps")
+    ref = {"apiVersion": "example.com/v1", "kind": "Unserved", "name": "gone", "uid": "0000"}
+    cluster.create(config_map("child", "gc", ownerReferences=[ref]))
+    collector = run(GarbageCollector())
+    collector.reconcile(cluster)
+    assert cluster.get(maps, "gc", "child") is not None
+
+
+def test_missing_owner_collects_dependent(cluster: FakeCluster, run: Any) -> None:
+    maps = resource(cluster, "", "configmaps")
+    ref = {"apiVersion": "v1", "kind": "ConfigMap", "name": "gone", "uid": "0000"}
+    cluster.create(config_map("child", "gc", ownerReferences=[ref]))
+    run(GarbageCollector())
+    eventually(
+        lambda: cluster.get(maps, "gc", "child") is None,
+        what="dependent of a missing owner collected",
+    )
+
+
+# -- ClusterRole aggregation --------------------------------------------------------------
+
+
+def test_aggregated_rules_written_to_role(cluster: FakeCluster, run: Any) -> None:
+    roles = resource(cluster, "rbac.authorization.k8s.io", "clusterroles")
+    label = {"rbac.example.com/aggregate-to-view": "true"}
+    aggregate = cluster_role("view", [])
+    aggregate["aggregationRule"] = {"clusterRoleSelectors": [{"matchLabels": label}]}
+    cluster.create(aggregate)
+    pods_rule = {"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}
+    nodes_rule = {"apiGroups": [""], "resources": ["nodes"], "verbs": ["list"]}
+    cluster.create(cluster_role("view-pods", [pods_rule], labels=label))
+    cluster.create(cluster_role("view-nodes", [nodes_rule, pods_rule], labels=label))
+    cluster.create(
+        cluster_role("unrelated", [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}])
+    )
+    run(ClusterRoleAggregator())
+    found = eventually(
+        lambda: (cluster.get(roles, "", "view") or {}).get("rules"), what="aggregated rules"
+    )
+    assert found == [nodes_rule, pods_rule]

@@ -87,7 +87,13 @@ class GarbageCollector(ResyncController):
         """Look the owner up again by name, as the real collector does before deleting."""
         owner_resource = cluster.resource_for(ref.get("apiVersion", ""), ref.get("kind", ""))
         if owner_resource is None:
-            return False
+            # Like the real collector, an owner kind that cannot be resolved keeps the dependent.
+            log.debug(
+                "owner kind %s %s is not served; keeping the dependent",
+                ref.get("apiVersion"),
+                ref.get("kind"),
+            )
+            return True
         owner = cluster.get(
             owner_resource, namespace if owner_resource.namespaced else "", ref.get("name", "")
         )

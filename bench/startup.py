@@ -12,7 +12,7 @@ import re
 import subprocess
 from typing import Dict, List, Optional, Tuple
 
-from bench import measuring, streams
+from bench import measuring, profiling, streams
 from bench.context import Context, command_available
 from bench.measuring import Command, CommandFailed
 from bench.results import Row, Section, not_measured
@@ -84,7 +84,19 @@ def run(context: Context) -> Section:
         )
         if command.label in slow:
             section.notes.append(_slowest_imports(command.label, modules))
+            section.notes.append(_profile(context, command))
     return section
+
+
+def _profile(context: Context, command: Command) -> str:
+    # argv is [python, zipapp, *args]: the profiler runs the same zipapp itself.
+    args = list(command.argv[2:])
+    name = "startup-" + "-".join(arg.strip("-") for arg in args[:2])
+    profile = profiling.profile_command(context, args, stdin=command.stdin, name=name)
+    return (
+        f"cProfile of `{command.label}` (top functions by cumulative time; the profiler "
+        f"slows every call down, so compare the shares, not the times):\n\n```\n{profile}\n```"
+    )
 
 
 def _candidates(context: Context) -> List[Tuple[str, Optional[Command], str]]:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import reporting, scale, startup
+from bench import apirequests, reporting, startup
 from bench.measuring import Command, CommandFailed, run_once
 from bench.results import Row, Section, not_measured
 
@@ -68,7 +68,7 @@ def test_count_splits_resource_and_discovery() -> None:
         _entry("/api/v1/pods?limit=500&continue=abc"),
         _entry("/api/v1/nodes?limit=250", resource="nodes"),
     ]
-    counted = scale._count(entries)
+    counted = apirequests.count(entries)
     assert counted.total == 4
     assert counted.other_requests == 1
     assert counted.by_resource == {"pods": 2, "nodes": 1}
@@ -76,30 +76,30 @@ def test_count_splits_resource_and_discovery() -> None:
 
 
 def test_count_records_unpaginated_list() -> None:
-    counted = scale._count([_entry("/api/v1/pods")])
+    counted = apirequests.count([_entry("/api/v1/pods")])
     assert counted.smallest_limit == {"pods": 0}
 
 
 def test_bound_allows_pages_plus_one() -> None:
     entries = [_entry(f"/api/v1/pods?limit=500&continue={page}") for page in range(100)]
-    counted = scale._count(entries)
-    assert scale.request_bound(counted, {"pods": 50_000}) == 101
+    counted = apirequests.count(entries)
+    assert apirequests.request_bound(counted, {"pods": 50_000}) == 101
 
 
 def test_bound_catches_per_namespace_lists() -> None:
     entries = [
         _entry(f"/api/v1/namespaces/team-{index:03d}/pods?limit=500") for index in range(500)
     ]
-    counted = scale._count(entries)
-    bound = scale.request_bound(counted, {"pods": 50_000})
+    counted = apirequests.count(entries)
+    bound = apirequests.request_bound(counted, {"pods": 50_000})
     assert counted.resource_requests > bound
 
 
 def test_bound_counts_missing_kinds_as_one_page() -> None:
-    counted = scale._count(
+    counted = apirequests.count(
         [_entry("/api/v1/secrets?limit=500&labelSelector=owner%3Dhelm", resource="secrets")]
     )
-    assert scale.request_bound(counted, {}) == 2
+    assert apirequests.request_bound(counted, {}) == 2
 
 
 def test_importtime_lines_parsed() -> None:

@@ -48,6 +48,13 @@ PATCH_TYPES = {
 }
 
 
+def query_flag(query: Dict[str, str], name: str) -> bool:
+    """Read a boolean query parameter as apimachinery does: present and not "0" or "false"."""
+    if name not in query:
+        return False
+    return query[name] != "0" and query[name].lower() != "false"
+
+
 class _DropConnection(Exception):
     """Raised to close the connection without any response (fault injection)."""
 
@@ -120,7 +127,7 @@ class Handler(BaseHTTPRequestHandler):
         user: Optional[UserInfo] = None
         route = routing.parse(path)
         verb = (
-            routing.verb_for(self.command, route, query.get("watch") in ("1", "true"))
+            routing.verb_for(self.command, route, query_flag(query, "watch"))
             if route.kind == "resource"
             else self.command.lower()
         )
@@ -554,7 +561,7 @@ class Handler(BaseHTTPRequestHandler):
             attributes=attributes,
             dry_run=dry_run,
             manager=manager,
-            force=query.get("force") in ("true", "1"),
+            force=query_flag(query, "force"),
         )
         code = 201 if patch_type == "apply" and not existed else 200
         self._send_json(code, result)
@@ -569,7 +576,7 @@ class Handler(BaseHTTPRequestHandler):
         if "propagationPolicy" in query:
             options["propagationPolicy"] = query["propagationPolicy"]
         if "orphanDependents" in query:
-            options["orphanDependents"] = query["orphanDependents"] == "true"
+            options["orphanDependents"] = query_flag(query, "orphanDependents")
         policy = options.get("propagationPolicy")
         if policy is not None and policy not in ("Orphan", "Background", "Foreground"):
             raise errors.invalid(
@@ -687,7 +694,7 @@ class Handler(BaseHTTPRequestHandler):
         deadline = time.monotonic() + timeout
         store = self.cluster.store
         wants_table = self._wants_table()
-        send_initial = query.get("sendInitialEvents") == "true"
+        send_initial = query_flag(query, "sendInitialEvents")
         requested = query.get("resourceVersion", "")
         initial: List[Object] = []
         with store.lock:
@@ -736,7 +743,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         for obj in initial:
             emit("ADDED", obj)
-        if send_initial and query.get("allowWatchBookmarks") == "true":
+        if send_initial and query_flag(query, "allowWatchBookmarks"):
             emit(
                 "BOOKMARK",
                 {

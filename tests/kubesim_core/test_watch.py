@@ -150,3 +150,22 @@ def test_cluster_watch_calls_back_outside_requests(bare):
     api.post(CM, configmap("unseen"))
     time.sleep(0.2)  # give a wrongly still-subscribed callback the chance to fire
     assert seen == [("ADDED", "cb"), ("DELETED", "cb")]
+
+
+def test_watch_flag_accepts_python_client_spelling(bare):
+    # apimachinery reads a bool query parameter as true unless it is "0" or "false";
+    # the Python kubernetes client sends watch=True.
+    api = Api(bare)
+    api.post(CM, configmap("spelled"))
+    events = list(api.watch(f"{CM}?watch=True&timeoutSeconds=1"))
+    assert [e["type"] for e in events] == ["ADDED"]
+
+
+def test_python_client_watch_stream(bare):
+    from kubernetes import client, config, watch
+
+    api_client = config.new_client_from_config(str(bare.kubeconfig))
+    core = client.CoreV1Api(api_client)
+    core.create_namespaced_config_map("default", {"metadata": {"name": "py"}, "data": {"a": "1"}})
+    stream = watch.Watch().stream(core.list_namespaced_config_map, "default", timeout_seconds=1)
+    assert [(e["type"], e["object"].metadata.name) for e in stream] == [("ADDED", "py")]

@@ -182,7 +182,7 @@ def test_injected_conflict_replanned(kubesim_factory: Any, run_unstick: Any) -> 
 
 def test_concurrent_update_replanned(kubesim_factory: Any, run_unstick: Any) -> None:
     sim = kubesim_factory(state=states.stuck_install())
-    rule = sim.faults.add(method="DELETE", resource="validatingwebhookconfigurations", latency=1.0)
+    rule = sim.faults.add(method="DELETE", resource="validatingwebhookconfigurations", latency=2.0)
 
     def relabel() -> None:
         config = sim.get(*WEBHOOKS, "", "upgrade-validating-webhook-configuration")
@@ -211,7 +211,7 @@ def test_changed_finalizers_fail_test_and_replan(kubesim_factory: Any, run_unsti
         "finalizers: [gpu.metax-tech.com]", "finalizers: [gpu.metax-tech.com, example.com/audit]"
     )
     sim = kubesim_factory(state=state)
-    rule = sim.faults.add(method="PATCH", resource="clusteroperators", latency=1.0)
+    rule = sim.faults.add(method="PATCH", resource="clusteroperators", latency=2.0)
 
     def drop_one() -> None:
         stored = sim.get(*OPERATORS, "metax-operator", "cluster-operator")

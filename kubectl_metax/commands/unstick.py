@@ -153,13 +153,13 @@ def _backup(args: argparse.Namespace, api: Any, plan: Any) -> str:
 
 
 def _helm(args: argparse.Namespace, plan: Any) -> Optional[Dict[str, Any]]:
-    """Run or print `helm uninstall` for each release; return what happened."""
+    """Run (with --helm-uninstall, never in a dry run) or print `helm uninstall` per release."""
     install = plan["install"]
     releases = [release["name"] for release in install["releases"]]
     if not releases:
         return None
     commands = [["uninstall", name, "-n", install["namespace"], "--wait"] for name in releases]
-    if not args.helm_uninstall:
+    if not args.helm_uninstall or args.dry_run:
         for command in commands:
             _say(
                 args,
@@ -210,7 +210,7 @@ def run(args: argparse.Namespace) -> int:
         )
     if not plan["actions"]:
         _say(args, _("nothing is stuck: there is nothing to clean up"))
-        helm = _helm(args, plan) if args.helm_uninstall else None
+        helm = _helm(args, plan) if args.helm_uninstall and not args.dry_run else None
         return _finish(args, plan, helm=helm, ok=_helm_ok(helm))
     if args.dry_run == "client":
         _say(args, _("dry run: nothing was changed"))

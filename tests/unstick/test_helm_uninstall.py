@@ -7,7 +7,7 @@ configuration left by the operator), then `unstick --yes --helm-uninstall`
 with HELM_BIN: the webhook configuration the operator created (no Helm
 metadata, rules on gpu.metax-tech.com) is deleted, the finalizer removed,
 and `helm uninstall --wait` succeeds. Also: the command printed instead
-when --helm-uninstall is absent.
+when --helm-uninstall is absent, and no helm run in a server dry run.
 Leaves out: a helm binary that fails (its exit code is reported as is).
 """
 
@@ -127,3 +127,17 @@ def test_helm_command_printed_without_flag(
     assert f"helm uninstall {RELEASE} -n {NAMESPACE} --wait" in result.stdout
     listed = run_tool(helm3_bin, "list", "-n", NAMESPACE, "-q", env=env)
     assert listed.stdout.strip() == RELEASE
+
+
+def test_dry_run_never_runs_helm(
+    kubesim_factory: Any, helm3_bin: Path, kubectl_bin: Path, tmp_path: Path
+) -> None:
+    sim = kubesim_factory(actors=("operator", "workloads"))
+    env = _broken_install(sim, helm3_bin, kubectl_bin)
+    env["HELM_BIN"] = str(helm3_bin)
+    result = _unstick(env, tmp_path, "--helm-uninstall", "--dry-run=server")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "exit code" not in result.stdout
+    listed = run_tool(helm3_bin, "list", "-n", NAMESPACE, "-q", env=env)
+    assert listed.stdout.strip() == RELEASE
+    assert sim.get(*WEBHOOK) is not None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Iterable, List
+from typing import Iterable, List, Optional, Tuple, Union
 
 import yaml
 
@@ -42,30 +42,74 @@ def rendered(scalar: events.Scalar, value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def apply(document: stream.Document, replacements: Iterable[Replacement]) -> str:
-    """Return the document's text with the replacements spliced in.
+@dataclass(frozen=True)
+class NewKey:
+    """A ``key: value`` line to add to the block mapping that holds ``sibling``."""
+
+    sibling: events.Scalar  # the value of a key on its own line in that mapping
+    key: str
+    value: str
+
+
+# A line that starts a block mapping entry up to its value: indentation, an
+# optional "- " of a sequence item, then a plain key and its colon.
+_ENTRY_PREFIX = re.compile(r"(?P<indent>[ ]*(?:-[ ]+)?)[A-Za-z0-9_.-]+[ ]*:[ ]*")
+
+
+def new_key(
+    document: stream.Document, sibling: events.Scalar, key: str, value: str
+) -> Optional[NewKey]:
+    """Return a NewKey, or None unless ``sibling`` is a one-line value of a block mapping entry."""
+    text = document.normalized()
+    line_start = text.rfind("\n", 0, sibling.start) + 1
+    line_end = text.find("\n", sibling.end)
+    rest = text[sibling.end : len(text) if line_end < 0 else line_end].strip()
+    if sibling.style in ("|", ">") or (rest and not rest.startswith("#")):
+        return None
+    if not _ENTRY_PREFIX.fullmatch(text[line_start : sibling.start]):
+        return None
+    return NewKey(sibling, key, value)
+
+
+def apply(document: stream.Document, edits: Iterable[Union[Replacement, NewKey]]) -> str:
+    """Return the document's text with the edits spliced in.
 
     The positions refer to ``document.normalized()``; a CRLF document gets
     its CRLF line ends back.
     """
     text = document.normalized()
+    spans = [_span(text, edit) for edit in edits]
     pieces: List[str] = []
     position = 0
-    for replacement in sorted(replacements, key=lambda item: item.scalar.start):
-        scalar = replacement.scalar
-        if scalar.start < position:
-            raise ValueError(f"overlapping replacements at offset {scalar.start}")
-        new_text = rendered(scalar, replacement.value)
-        if scalar.style in ("|", ">"):
-            # A block scalar's span ends with its line breaks: keep one, so that the
-            # next key stays on its own line.
-            new_text += "\n"
-        pieces.append(text[position : scalar.start])
+    for start, end, new_text in sorted(spans, key=lambda span: (span[0], span[1])):
+        if start < position:
+            raise ValueError(f"overlapping edits at offset {start}")
+        pieces.append(text[position:start])
         pieces.append(new_text)
-        position = scalar.end
+        position = end
     pieces.append(text[position:])
     result = "".join(pieces)
     return result.replace("\n", "\r\n") if document.uses_crlf else result
+
+
+def _span(text: str, edit: Union[Replacement, NewKey]) -> Tuple[int, int, str]:
+    """Return the start, end and new text of an edit."""
+    if isinstance(edit, NewKey):
+        line_start = text.rfind("\n", 0, edit.sibling.start) + 1
+        match = _ENTRY_PREFIX.match(text, line_start)
+        column = len(match.group("indent")) if match else 0
+        line_end = text.find("\n", edit.sibling.end)
+        position = len(text) if line_end < 0 else line_end
+        plain = events.Scalar(edit.value, 0, 0, "", 0)
+        return position, position, f"\n{' ' * column}{edit.key}: {rendered(plain, edit.value)}"
+
+    scalar = edit.scalar
+    new_text = rendered(scalar, edit.value)
+    if scalar.style in ("|", ">"):
+        # A block scalar's span ends with its line breaks: keep one, so that the
+        # next key stays on its own line.
+        new_text += "\n"
+    return scalar.start, scalar.end, new_text
 
 
 def _reads_back_plain(value: str) -> bool:

@@ -76,17 +76,28 @@ class Facts:
     release: str = ""
     operator_deployment_found: bool = False
     operator_pod_settings: Dict[str, Any] = field(default_factory=dict)
+    problems: List[stream.MalformedStream] = field(default_factory=list)
 
     @property
     def operator_found(self) -> bool:
         return bool(self.cluster_operators) or self.operator_deployment_found
 
     def observe(self, document: stream.Document, root: Optional[Dict[str, Any]]) -> None:
-        """Record what one kept document contributes; raise MalformedStream on an invalid name."""
+        """Record what one kept document contributes.
+
+        A missing or invalid name goes to ``problems``: it matters only when
+        a hook is built from it.
+        """
         if HELM4_FILENAME_ANNOTATION in document.text:
             self.helm4 = True
         if root is None:
             return
+        try:
+            self._observe(document, root)
+        except stream.MalformedStream as problem:
+            self.problems.append(problem)
+
+    def _observe(self, document: stream.Document, root: Dict[str, Any]) -> None:
         metadata = _mapping(root.get("metadata"))
         annotations = _mapping(metadata.get("annotations"))
         labels = _mapping(metadata.get("labels"))

@@ -47,7 +47,7 @@ def run(data: bytes, options: Options) -> Result:
         if parsed.shape != events.SHAPE_MAPPING:
             continue
         if parsed.root is not None:
-            replacements, changes = rewriting.plan(parsed.root, corrector)
+            replacements, changes = rewriting.plan(document, parsed.root, corrector)
             if replacements:
                 text = editing.apply(document, replacements)
                 result.changes += [(document.number, change) for change in changes]
@@ -73,6 +73,8 @@ def _hook(found: facts.Facts, options: Options, corrector: Corrector, result: Re
         result.warnings.append(notices.helm3_no_hook())
         return []
 
+    if found.problems:
+        raise found.problems[0]
     try:
         hook_documents = hookdocs.documents(
             found, image=corrector.hook_image(), allow_busy_gpus=options.hook_allow_busy_gpus

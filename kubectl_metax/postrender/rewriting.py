@@ -10,19 +10,26 @@ Places searched, in any kind (so pod templates of every workload kind,
   version}`` structure, ``payload: {registry, name, version}`` (the driver)
   and ``payload: {registry, images: ["<name>:<tag>", ...]}`` (MXMACA).
 
-NOTE: a structure without a ``registry`` key keeps its registry, because
-the value would need a new key in the original text.
+A structure without a ``registry`` or ``version`` key that needs one gets
+it as a new line after its ``name``. NOTE: in a flow-style or JSON
+structure there is no such line, so the key is not added and a warning is
+logged.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 from kubectl_metax import imagetable, references
-from kubectl_metax.manifests import editing, events
+from kubectl_metax.manifests import editing, events, stream
 from kubectl_metax.postrender.images import Corrector
+
+log = logging.getLogger(__name__)
+
+Edit = Union[editing.Replacement, editing.NewKey]
 
 CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
 
@@ -57,10 +64,10 @@ def may_hold_metax_image(text: str) -> bool:
 
 
 def plan(
-    root: Dict[str, Any], corrector: Corrector
-) -> Tuple[List[editing.Replacement], List[Change]]:
-    """Return the replacements for every MetaX image in the document, and what they change."""
-    planner = _Planner(corrector)
+    document: stream.Document, root: Dict[str, Any], corrector: Corrector
+) -> Tuple[List[Edit], List[Change]]:
+    """Return the edits for every MetaX image in the document, and what they change."""
+    planner = _Planner(document, corrector)
     planner.walk(root)
     kind = root.get("kind")
     if isinstance(kind, events.Scalar) and kind.value == CLUSTER_OPERATOR_KIND:
@@ -73,9 +80,10 @@ def plan(
 
 
 class _Planner:
-    def __init__(self, corrector: Corrector) -> None:
+    def __init__(self, document: stream.Document, corrector: Corrector) -> None:
+        self.document = document
         self.corrector = corrector
-        self.replacements: List[editing.Replacement] = []
+        self.replacements: List[Edit] = []
         self.changes: List[Change] = []
         self._planned: Dict[int, str] = {}  # scalar start offset -> new value
 
@@ -141,6 +149,8 @@ class _Planner:
             scalar = fields.get(key)
             if isinstance(scalar, events.Scalar):
                 self.replace(scalar, value)
+            elif scalar is None and value:
+                self.add_key(fields["name"], key, value)
 
     def image_list(self, payload: Dict[str, Any]) -> None:
         """Rewrite ``{registry, images: ["name:tag", ...]}``; the registry is shared by the list."""
@@ -159,6 +169,20 @@ class _Planner:
         registry_scalar = payload.get("registry")
         if new_registry is not None and isinstance(registry_scalar, events.Scalar):
             self.replace(registry_scalar, new_registry)
+
+    def add_key(self, sibling: events.Scalar, key: str, value: str) -> None:
+        addition = editing.new_key(self.document, sibling, key, value)
+        if addition is None:
+            log.warning(
+                "document %d line %d: cannot add %s: %s beside a flow-style value",
+                self.document.number,
+                sibling.line,
+                key,
+                value,
+            )
+            return
+        self.replacements.append(addition)
+        self.changes.append(Change(line=sibling.line, old="", new=f"{key}: {value}"))
 
     def replace(self, scalar: events.Scalar, value: str) -> None:
         if value == scalar.value or scalar.start in self._planned:

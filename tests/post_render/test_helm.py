@@ -206,3 +206,16 @@ def _chart_of(rendered: str, folder: Path) -> Path:
     (folder / "templates" / "rendered.yaml").write_text(rendered, encoding="utf-8")
     assert NAMESPACE in rendered
     return folder
+
+
+def test_helm3_runs_zipapp(helm3: Helm, zipapp: Path, tmp_path: Path) -> None:
+    # The zipapp is what krew installs: helm must find it on PATH as kubectl-metax.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "kubectl-metax").symlink_to(zipapp)
+    env = dict(helm3.env, PATH=f"{bin_dir}:/usr/bin:/bin")
+    zipapp_helm = Helm(helm3.binary, env)
+
+    output = zipapp_helm.template(*helm3_post_renderer(f"--registry={MIRROR}")).stdout
+
+    assert f"{MIRROR}/operator-controller:0.13.0-amd64" in images(output)

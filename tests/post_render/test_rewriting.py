@@ -230,3 +230,62 @@ def test_rewrite_is_idempotent() -> None:
 
     assert twice == once
     assert once != text
+
+
+MISSING_KEYS = """apiVersion: gpu.metax-tech.com/v1alpha1
+kind: ClusterOperator
+metadata:
+  name: cluster-operator
+spec:
+  labelgen:
+    image:
+      name: gpu-label   # the operator's default registry applies
+      version: 0.13.0-amd64
+  driver:
+    payload:
+    - unrelated
+  runtime:
+    image: {name: container-runtime, version: 0.13.0-amd64}
+"""
+
+
+def test_missing_registry_key_added() -> None:
+    output = render(MISSING_KEYS, registry=MIRROR, hook="never")
+
+    assert "      name: gpu-label   # the operator's default registry applies\n" in output
+    assert f"      registry: {MIRROR}\n      version: 0.13.0-amd64\n" in output
+    image = yaml.safe_load(output)["spec"]["labelgen"]["image"]
+    assert image == {"name": "gpu-label", "registry": MIRROR, "version": "0.13.0-amd64"}
+
+
+def test_flow_structure_left_with_warning(caplog: pytest.LogCaptureFixture) -> None:
+    output = render(MISSING_KEYS, registry=MIRROR, hook="never")
+
+    assert "    image: {name: container-runtime, version: 0.13.0-amd64}\n" in output
+    assert "cannot add registry" in caplog.text
+
+
+def test_missing_version_key_added_crlf() -> None:
+    text = (
+        "apiVersion: gpu.metax-tech.com/v1alpha1\r\nkind: ClusterOperator\r\n"
+        "metadata:\r\n  name: c\r\nspec:\r\n  driver:\r\n    payload:\r\n"
+        "      name: driver-image\r\n      registry: cr.metax-tech.com/cloud\r\n"
+    )
+
+    output = render(text, driver_version="2.31.0.5", arch="arm64", hook="never")
+
+    assert "\n" not in output.replace("\r\n", "")
+    payload = yaml.safe_load(output)["spec"]["driver"]["payload"]
+    assert payload == {
+        "name": "driver-image",
+        "registry": "cr.metax-tech.com/cloud",
+        "version": "2.31.0.5-arm64",
+    }
+
+
+def test_invalid_name_ignored_without_hook() -> None:
+    text = CLUSTER_OPERATOR.replace("name: cluster-operator", 'name: "bad name"')
+
+    output = render(text, registry=MIRROR)
+
+    assert yaml.safe_load(output)["metadata"]["name"] == "bad name"

@@ -10,38 +10,34 @@ the shell and stderr to the terminal, so nothing is ever written to stderr.
 
 Subcommands and flags come from ``cli.build_parser()``, so new ones complete
 without a change here. Values come from argparse choices, the image naming
-tables, the kubeconfig's contexts, and for namespaces and Helm releases from
-the cluster, when one answers within ``CLUSTER_TIMEOUT``.
+tables, doctor's check IDs, the kubeconfig's contexts, and for namespaces
+and Helm releases from the cluster (all in ``completion_values``).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 import warnings
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence, TextIO, Tuple
+from typing import Dict, List, Optional, Sequence, TextIO
 
-from kubectl_metax import errors, i18n, imagetable
+from kubectl_metax import completion_values, i18n
 
 # cobra's ShellCompDirective values (github.com/spf13/cobra, completions.go).
 DIRECTIVE_DEFAULT = 0  # the shell may add file names
+DIRECTIVE_NO_SPACE = 2  # ShellCompDirectiveNoSpace: a list may go on after a comma
 DIRECTIVE_NO_FILE = 4  # ShellCompDirectiveNoFileComp
 DIRECTIVE_DIRS_ONLY = 16  # ShellCompDirectiveFilterDirs, no candidates: any folder
-
-# Each cluster request may take this long. NOTE: an estimate, not a
-# measurement, of how long a person who pressed TAB waits before giving up.
-CLUSTER_TIMEOUT = "1s"
 
 # Destinations whose values are paths: the shell completes them itself.
 # Matched against the underscore-separated parts of ``dest``, because
 # metavars are translated.
-FILE_DEST_PARTS = frozenset({"file", "files", "path", "kubeconfig", "config"})
+FILE_DEST_PARTS = frozenset({"file", "files", "path", "kubeconfig", "config", "dump"})
 DIR_DEST_PARTS = frozenset({"dir", "directory"})
 
-Candidate = Tuple[str, str]  # (value, description)
+Candidate = completion_values.Candidate
 
 
 @dataclass
@@ -67,8 +63,7 @@ class Position:
     values: Dict[str, str] = field(default_factory=dict)  # dest -> last value given
 
 
-# Looks cluster names up: (kind, connection flags given so far) -> names.
-ClusterLookup = Callable[[str, Dict[str, str]], List[str]]
+ClusterLookup = completion_values.ClusterLookup
 
 
 def run(words: Sequence[str], *, stdout: TextIO = sys.stdout) -> int:
@@ -83,7 +78,9 @@ def run(words: Sequence[str], *, stdout: TextIO = sys.stdout) -> int:
     from kubectl_metax import cli
 
     try:
-        reply = complete(list(words), parser=cli.build_parser(), lookup=cluster_names)
+        reply = complete(
+            list(words), parser=cli.build_parser(), lookup=completion_values.cluster_names
+        )
     except Exception:  # the top level of __complete: a TAB must never print a traceback
         reply = Reply()
     reply.write(stdout)
@@ -238,127 +235,13 @@ def value_reply(
     if parts & FILE_DEST_PARTS:
         return Reply(directive=DIRECTIVE_DEFAULT)
 
-    source = VALUE_SOURCES.get(action.dest)
+    if action.dest in completion_values.CHECK_LIST_DESTS:
+        candidates = completion_values.check_ids(current)
+        return Reply(candidates, directive=DIRECTIVE_NO_FILE | DIRECTIVE_NO_SPACE)
+    source = completion_values.VALUE_SOURCES.get(action.dest)
     if source is None:
         return Reply()
-    return Reply([(value, text) for value, text in source(current, position, lookup)])
-
-
-def gpu_values(current: str, position: Position, lookup: ClusterLookup) -> List[Candidate]:
-    """GPU products, spelt as the user started: MXC500, mxc500 or c500."""
-    if not current:
-        return [(model, "") for model in imagetable.PRODUCTS]
-    found = []
-    for model in imagetable.PRODUCTS:
-        for spelling in (model, model[len("MX") :]):
-            shaped = spelling.lower() if current.islower() else spelling
-            if shaped.startswith(current):
-                found.append((shaped, ""))
-                break
-    return found
-
-
-def arch_values(current: str, position: Position, lookup: ClusterLookup) -> List[Candidate]:
-    names = list(imagetable.ARCHITECTURES)
-    # x86_64/aarch64 are accepted too; offer them only to someone who started typing them.
-    if current:
-        names += [alias for alias in imagetable.ARCH_ALIASES if alias not in names]
-    return [(name, "") for name in names if name.startswith(current)]
-
-
-def distro_values(current: str, position: Position, lookup: ClusterLookup) -> List[Candidate]:
-    return [(name, "") for name in imagetable.DISTRO_EXAMPLES if name.startswith(current)]
-
-
-def component_values(current: str, position: Position, lookup: ClusterLookup) -> List[Candidate]:
-    return [(name, "") for name in imagetable.COMPONENTS_BY_NAME if name.startswith(current)]
-
-
-def namespace_values(current: str, position: Position, lookup: ClusterLookup) -> List[Candidate]:
-    names = lookup("namespaces", position.values)
-    return [(name, "") for name in names if name.startswith(current)]
-
-
-def release_values(current: str, position: Position, lookup: ClusterLookup) -> List[Candidate]:
-    names = lookup("releases", position.values)
-    return [(name, "") for name in names if name.startswith(current)]
-
-
-def context_values(current: str, position: Position, lookup: ClusterLookup) -> List[Candidate]:
-    names = lookup("contexts", position.values)
-    return [(name, "") for name in names if name.startswith(current)]
-
-
-VALUE_SOURCES: Dict[str, Callable[[str, Position, ClusterLookup], List[Candidate]]] = {
-    "gpu": gpu_values,
-    "product": gpu_values,
-    "arch": arch_values,
-    "distro": distro_values,
-    "component": component_values,
-    "namespace": namespace_values,
-    "release": release_values,
-    "context": context_values,
-}
-
-
-def cluster_names(kind: str, flags: Dict[str, str]) -> List[str]:
-    """Return kubeconfig context, namespace or Helm release names for the flags, or [].
-
-    Helm releases are read from the labels of Helm's release Secrets
-    (``owner=helm``, label ``name``), in the namespace given with -n, else in all.
-    Any failure (no kubeconfig, unreachable, forbidden, timed out) gives [].
-    """
-    # Deferred: importing the Kubernetes client took 0.45 s (python -X importtime,
-    # kubernetes 35.0.0, this project's 2-core build machine), too slow for every TAB.
-    from kubectl_metax.kube import collecting, connection, transport
-    from kubectl_metax.kube.errors import RequestTarget
-
-    try:
-        if kind == "contexts":
-            return kubeconfig_contexts(flags)
-        conn = connection.connect(
-            kubeconfig=flags.get("kubeconfig"),
-            context=flags.get("context"),
-            request_timeout=CLUSTER_TIMEOUT,
-        )
-        # No pauses between retries: a refused connection should end the wait at once.
-        api = transport.Api(conn, sleep=lambda seconds: None)
-        if kind == "namespaces":
-            path = transport.resource_path("", "v1", "namespaces")
-            target = RequestTarget("list", "namespaces")
-            selector = ""
-        else:
-            namespace = flags.get("namespace") or ""
-            path = transport.resource_path("", "v1", "secrets", namespace=namespace)
-            target = RequestTarget("list", "secrets", namespace=namespace)
-            selector = "owner=helm"
-
-        names = set()
-        pages = api.list_pages(
-            path, target=target, label_selector=selector, accept=collecting.METADATA_ONLY
-        )
-        for page in pages:
-            for item in page:
-                metadata = item.get("metadata") or {}
-                labels = metadata.get("labels") or {}
-                name = metadata.get("name") if kind == "namespaces" else labels.get("name")
-                if name:
-                    names.add(str(name))
-        return sorted(names)
-    except errors.MetaxError:
-        return []
-
-
-def kubeconfig_contexts(flags: Dict[str, str]) -> List[str]:
-    """Return the context names of the kubeconfig files kubectl would read; no request is sent."""
-    from kubectl_metax.kube import connection
-
-    paths = connection.kubeconfig_paths(flags.get("kubeconfig"), os.environ)
-    if not paths:
-        return []
-    contexts = connection.merged_config(paths).value.get("contexts") or []
-    # The items are kube_config.ConfigNode objects: they support `in` and [], not .get().
-    return sorted({str(item["name"]) for item in contexts if "name" in item})
+    return Reply(source(current, position.values, lookup))
 
 
 def describe(help_text: str) -> str:

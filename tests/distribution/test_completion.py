@@ -9,7 +9,8 @@ zipapp as kubectl-metax, bin/kubectl_complete-metax and python3 only.
 
 Covers: subcommands and nested subcommands with their help as description;
 flags read from cli.build_parser(), without flags already given; argparse
-choices; GPU products and architectures from imagetable; ``--flag=value``;
+choices; GPU products and architectures from imagetable; doctor's check IDs;
+``--flag=value``;
 folder and file directives; namespaces and contexts from a kubesim cluster;
 silence (no candidates, directive 4, nothing on stderr) with no cluster or
 an unreachable one; Chinese descriptions under a zh_CN locale.
@@ -30,6 +31,7 @@ import pytest
 import yaml
 
 from kubectl_metax import cli, i18n, imagetable
+from kubectl_metax.checks import catalog
 from tests.distribution.conftest import REPO, Release
 from tests.kubesim.instance import KubeSim
 
@@ -162,6 +164,15 @@ def test_architecture_aliases_on_prefix(kubectl_bin: Path, complete_env: Dict[st
     candidates, _ = kubectl_complete(kubectl_bin, ["images", "list", "--arch", "x"], complete_env)
     expected = [alias for alias in imagetable.ARCH_ALIASES if alias.startswith("x")]
     assert values(candidates) == expected
+
+
+def test_doctor_check_ids(kubectl_bin: Path, complete_env: Dict[str, str]) -> None:
+    candidates, directive = kubectl_complete(kubectl_bin, ["doctor", "--skip", "MX3"], complete_env)
+    expected = [check_id for check_id in catalog.known_ids() if check_id.startswith("MX3")]
+    assert values(candidates) == expected
+    assert all(description for _, description in candidates)
+    # NoFileComp (4) | NoSpace (2): the list may go on after a comma.
+    assert directive == 6
 
 
 def test_folder_flag_completes_folders(kubectl_bin: Path, complete_env: Dict[str, str]) -> None:

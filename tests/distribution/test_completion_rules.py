@@ -1,4 +1,4 @@
-"""The completion rules in kubectl_metax.completion, on a parser built for the test.
+"""The completion rules in kubectl_metax.completion(_values), on a parser built for the test.
 
 Covers: the word walk (``--flag=value``, ``-nVALUE``, ``--``, optional-value
 flags, unknown words); hidden flags; repeatable flags offered again; choices
@@ -21,7 +21,7 @@ from typing import Dict, List, Tuple
 
 import pytest
 
-from kubectl_metax import completion
+from kubectl_metax import completion, completion_values
 from tests.kubesim.cluster import UserInfo
 from tests.kubesim.instance import KubeSim
 
@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     tool.add_argument("--dry-run", nargs="?", const="client", choices=("client", "server"))
     tool.add_argument("--backup-dir")
     tool.add_argument("--plain", action="store_true")
+    tool.add_argument("--only")
     tool.add_argument("target", choices=("node", "pod"))
     tool.add_argument("files", nargs="*")
     commands.add_parser("other", help="another command")
@@ -162,6 +163,15 @@ def test_namespace_prefix_filters(calls: Calls) -> None:
     assert values(reply) == ["kube-system"]
 
 
+def test_check_list_next_id(calls: Calls) -> None:
+    from kubectl_metax.checks import catalog
+
+    reply = run_complete(["tool", "--only", "MX101,MX10"], calls)
+    expected = [f"MX101,{i}" for i in catalog.known_ids() if i.startswith("MX10") and i != "MX101"]
+    assert values(reply) == expected
+    assert reply.directive == completion.DIRECTIVE_NO_FILE | completion.DIRECTIVE_NO_SPACE
+
+
 def test_reply_format() -> None:
     stream = io.StringIO()
     completion.Reply([("a", "first"), ("b", "")], directive=16).write(stream)
@@ -210,30 +220,36 @@ def helm_cluster(kubesim: KubeSim) -> KubeSim:
 
 
 def test_cluster_namespaces(helm_cluster: KubeSim) -> None:
-    names = completion.cluster_names("namespaces", {"kubeconfig": str(helm_cluster.kubeconfig)})
+    names = completion_values.cluster_names(
+        "namespaces", {"kubeconfig": str(helm_cluster.kubeconfig)}
+    )
     assert {"default", "kube-system", "metax-operator", "monitoring"} <= set(names)
     assert names == sorted(names)
 
 
 def test_cluster_releases_all_namespaces(helm_cluster: KubeSim) -> None:
-    names = completion.cluster_names("releases", {"kubeconfig": str(helm_cluster.kubeconfig)})
+    names = completion_values.cluster_names(
+        "releases", {"kubeconfig": str(helm_cluster.kubeconfig)}
+    )
     assert names == ["metax-operator-1743500897", "prometheus"]
 
 
 def test_cluster_releases_one_namespace(helm_cluster: KubeSim) -> None:
     flags = {"kubeconfig": str(helm_cluster.kubeconfig), "namespace": "monitoring"}
-    assert completion.cluster_names("releases", flags) == ["prometheus"]
+    assert completion_values.cluster_names("releases", flags) == ["prometheus"]
 
 
 def test_cluster_contexts(helm_cluster: KubeSim) -> None:
-    names = completion.cluster_names("contexts", {"kubeconfig": str(helm_cluster.kubeconfig)})
+    names = completion_values.cluster_names(
+        "contexts", {"kubeconfig": str(helm_cluster.kubeconfig)}
+    )
     assert names == ["kubesim"]
 
 
 def test_cluster_forbidden_is_empty(kubesim: KubeSim, tmp_path: Path) -> None:
     nobody = UserInfo(username="nobody", groups=("system:authenticated",))
     kubeconfig = kubesim.write_kubeconfig(tmp_path / "nobody", nobody)
-    assert completion.cluster_names("namespaces", {"kubeconfig": str(kubeconfig)}) == []
+    assert completion_values.cluster_names("namespaces", {"kubeconfig": str(kubeconfig)}) == []
     answered = [entry.code for entry in kubesim.audit if entry.user == "nobody"]
     assert answered == [403]
 
@@ -241,10 +257,10 @@ def test_cluster_forbidden_is_empty(kubesim: KubeSim, tmp_path: Path) -> None:
 def test_cluster_gone_is_empty(kubesim: KubeSim) -> None:
     kubeconfig = str(kubesim.kubeconfig)
     kubesim.stop()
-    assert completion.cluster_names("namespaces", {"kubeconfig": kubeconfig}) == []
+    assert completion_values.cluster_names("namespaces", {"kubeconfig": kubeconfig}) == []
 
 
 def test_missing_kubeconfig_is_empty(tmp_path: Path) -> None:
     flags = {"kubeconfig": str(tmp_path / "absent")}
-    assert completion.cluster_names("namespaces", flags) == []
-    assert completion.cluster_names("contexts", flags) == []
+    assert completion_values.cluster_names("namespaces", flags) == []
+    assert completion_values.cluster_names("contexts", flags) == []

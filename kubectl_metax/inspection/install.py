@@ -59,9 +59,18 @@ def operator_deployments(snap: Snapshot) -> List[WorkloadRecord]:
 
 
 def metax_metas(snap: Snapshot) -> List[Meta]:
-    """Return the metadata of every object that is MetaX's by its API group."""
+    """Return the metadata of every object that is MetaX's by its API group.
+
+    Webhook configurations count when a rule matches the MetaX group: after a
+    broken uninstall such a configuration may be all that is left.
+    """
     metas = [item["meta"] for item in snap["custom_resources"]]
     metas += [crd["meta"] for crd in snap["crds"] if crd["group"] == METAX_GROUP]
+    metas += [
+        config["meta"]
+        for config in snap["webhook_configurations"]
+        if any(METAX_GROUP in hook["groups"] for hook in config["webhooks"])
+    ]
     return metas
 
 

@@ -119,3 +119,13 @@ def test_patch_fails_on_changed_object(stored: dict) -> None:
     ops = patches.finalizer_removal(uid="u1", finalizers=["gpu.metax-tech.com"])
     with pytest.raises(jsonpatch.JsonPatchTestFailed):
         jsonpatch.apply_patch(stored, ops)
+
+
+def test_lone_webhook_found_and_planned() -> None:
+    # Everything else is gone: only the webhook configuration names the release.
+    plan = planning.make_plan(b.build(b.webhook_configuration()))
+    assert plan["install"]["namespace"] == "metax-operator"
+    assert plan["install"]["release_names"] == ["metax-operator-1743500897"]
+    assert [a["target"]["name"] for a in plan["actions"]] == [
+        "upgrade-validating-webhook-configuration"
+    ]

@@ -11,7 +11,8 @@ backup file; a missing permission named through SelfSubjectAccessReview;
 refusal without a terminal and the y/N prompt on one (pexpect); an empty
 plan that could not see webhooks or CRDs reported as a failure; JSON
 output; the real CLI in English and zh_CN; endless conflicts failing after
-MAX_ATTEMPTS; a namespace still Terminating reported as not verified.
+MAX_ATTEMPTS; a namespace still Terminating reported as not verified; a
+webhook configuration left alone in the cluster found and deleted.
 Leaves out: helm uninstall (test_helm_uninstall.py).
 """
 
@@ -431,3 +432,18 @@ metadata:
     assert code == 1
     assert "verified: ClusterOperator/cluster-operator gone" in out
     assert "NOT verified: Namespace/metax-operator still terminating" in out
+
+
+def test_lone_webhook_deleted(kubesim_factory: Any, run_unstick: Any) -> None:
+    # After a broken uninstall the webhook configuration may be all that is left,
+    # and it still rejects the ClusterOperator of the next install.
+    documents = states.stuck_install().split("\n---\n")
+    webhook = next(doc for doc in documents if "kind: ValidatingWebhookConfiguration" in doc)
+    sim = kubesim_factory(state=webhook)
+    code, out, _err = run_unstick(sim.kubeconfig, "--yes")
+    assert code == 0
+    assert (
+        "verified: ValidatingWebhookConfiguration/upgrade-validating-webhook-configuration gone"
+        in out
+    )
+    assert sim.get(*WEBHOOKS, "", WEBHOOK_NAME) is None

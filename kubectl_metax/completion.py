@@ -1,9 +1,9 @@
 """Shell completion for ``kubectl metax``, printed in cobra's ``__complete`` format.
 
 kubectl 1.26 and newer run ``kubectl_complete-metax`` from PATH with the words
-typed after ``metax``, the last one being the word to complete (empty after a
-space); bin/kubectl_complete-metax passes them on as ``kubectl-metax
-__complete <words...>``. The reply is one candidate per line, as
+typed after ``metax``. The last word is the one to complete, and it is empty
+after a space. bin/kubectl_complete-metax passes the words on as
+``kubectl-metax __complete <words...>``. The reply is one candidate per line, as
 ``candidate<TAB>description`` where a description helps, and a last line
 ``:<directive>`` (cobra's ShellCompDirective bits). kubectl relays stdout to
 the shell and stderr to the terminal, so nothing is ever written to stderr.

@@ -1,8 +1,8 @@
 """Values offered for flag arguments during shell completion.
 
 Fixed sets come from the image naming tables (``imagetable``) and doctor's
-check registry; namespaces and Helm release names come from the cluster the
-flags already typed select, and contexts from the kubeconfig. Every source
+check registry. Namespaces and Helm release names come from the cluster that
+the flags typed so far select, and contexts come from the kubeconfig. Every source
 takes the word typed so far, the flag values typed before it (dest to
 value) and the cluster look-up, and returns (value, description) pairs that
 start with that word.

@@ -183,7 +183,7 @@ def render_krew_manifest(template: str, *, version: str, sha256: str, uri: str) 
     """Fill in ${version}, ${tag}, ${sha256} and ${uri}; an unknown ${...} raises KeyError.
 
     The template's leading comment block describes the template, so it is
-    replaced by a line that says where the manifest comes from.
+    replaced by a line that names the template the manifest comes from.
     """
     lines = template.splitlines(keepends=True)
     while lines and lines[0].startswith("#"):

@@ -12,7 +12,8 @@ refusal without a terminal and the y/N prompt on one (pexpect); an empty
 plan that could not see webhooks or CRDs reported as a failure; JSON
 output; the real CLI in English and zh_CN; endless conflicts failing after
 MAX_ATTEMPTS; a namespace still Terminating reported as not verified; a
-webhook configuration left alone in the cluster found and deleted.
+webhook configuration left alone in the cluster found and deleted; a
+CRD being deleted finishing once its stuck instance is freed.
 Leaves out: helm uninstall (test_helm_uninstall.py).
 """
 
@@ -447,3 +448,30 @@ def test_lone_webhook_deleted(kubesim_factory: Any, run_unstick: Any) -> None:
         in out
     )
     assert sim.get(*WEBHOOKS, "", WEBHOOK_NAME) is None
+
+
+def test_terminating_crd_finishes(kubesim_factory: Any, run_unstick: Any) -> None:
+    # `kubectl delete crd` waits on the CRD's cleanup finalizer until every
+    # instance is gone, and the stuck ClusterOperator never goes.
+    sim = kubesim_factory(state=states.stuck_install(terminating=False))
+    crds = sim.cluster.resource_for("apiextensions.k8s.io/v1", "CustomResourceDefinition")
+    sim.cluster.delete(crds, "", "clusteroperators.gpu.metax-tech.com")
+    crd = sim.get(
+        "apiextensions.k8s.io/v1",
+        "CustomResourceDefinition",
+        "",
+        "clusteroperators.gpu.metax-tech.com",
+    )
+    assert crd["metadata"]["deletionTimestamp"]
+
+    code, out, _err = run_unstick(sim.kubeconfig, "--yes")
+    assert code == 0, out
+    assert "then CustomResourceDefinition clusteroperators.gpu.metax-tech.com can finish" in out
+    assert "verified: CustomResourceDefinition/clusteroperators.gpu.metax-tech.com gone" in out
+    crd = sim.get(
+        "apiextensions.k8s.io/v1",
+        "CustomResourceDefinition",
+        "",
+        "clusteroperators.gpu.metax-tech.com",
+    )
+    assert crd is None

@@ -11,7 +11,10 @@ against kubesim, as cluster admin and as the hook's own ServiceAccount
 with only the RBAC the hook creates: it deletes the ClusterOperator,
 removes the finalizer behind a webhook left without its service, deletes
 that webhook configuration but not another product's, refuses while a pod
-requests a MetaX GPU, and runs again with nothing left to do.
+requests a MetaX GPU, runs again with nothing left to do, and with a
+live operator (kubesim's stand-in) lets the operator remove its own
+finalizer. Also --hook-image (tag or digest, moved by --registry) and
+hook-allow-busy-gpus from a --config file.
 
 Leaves out: helm uninstall running the hook (needs a release installed
 through helm into the emulator).
@@ -22,6 +25,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 from typing import Any, Dict
 
@@ -378,3 +382,105 @@ def test_require_on_helm3_fails_empty(helm4_input: bytes) -> None:
     assert completed.returncode == 1
     assert completed.stdout == b""
     assert "Helm 3" in completed.stderr
+
+
+LIVE_OPERATOR = """
+apiVersion: v1
+kind: Namespace
+metadata: {name: metax-operator}
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: clusteroperators.gpu.metax-tech.com}
+spec:
+  group: gpu.metax-tech.com
+  scope: Namespaced
+  names: {plural: clusteroperators, singular: clusteroperator, kind: ClusterOperator}
+  versions:
+  - name: v1alpha1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: metax-operator-1743500897-metax-operator
+  namespace: metax-operator
+  labels: {app.kubernetes.io/component: metax-operator}
+spec:
+  selector: {matchLabels: {app: operator}}
+  template:
+    metadata: {labels: {app: operator}}
+    spec: {containers: [{name: operator, image: example.cn/operator:1}]}
+status:
+  availableReplicas: 1
+  conditions: [{type: Available, status: "True"}]
+---
+apiVersion: gpu.metax-tech.com/v1alpha1
+kind: ClusterOperator
+metadata: {name: cluster-operator, namespace: metax-operator}
+spec: {cluster: {type: k8s}}
+"""
+
+
+def test_script_lets_live_operator_finish(
+    helm4_input: bytes, kubesim_factory: Any, kubectl_bin: Path, tmp_path: Path
+) -> None:
+    sim = kubesim_factory(state=LIVE_OPERATOR, actors=("operator",))
+    for _attempt in range(100):  # the stand-in adds its finalizer on its next resync
+        stored = sim.get(*CLUSTER_OPERATORS, NAMESPACE, "cluster-operator")
+        if "gpu.metax-tech.com" in stored["metadata"].get("finalizers", []):
+            break
+        time.sleep(0.1)
+    assert "gpu.metax-tech.com" in stored["metadata"]["finalizers"]
+    assert sim.get(*WEBHOOKS, "", "upgrade-validating-webhook-configuration") is not None
+    script = cleanup_script(helm4_input).replace(
+        ': "${OPERATOR_FINISH_SECONDS:=90}"', "OPERATOR_FINISH_SECONDS=30"
+    )
+
+    completed = run_script(script, sim.kubeconfig, kubectl_bin, tmp_path)
+
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "the operator finished" in completed.stdout
+    assert "removed finalizers" not in completed.stdout
+    assert sim.get(*CLUSTER_OPERATORS, NAMESPACE, "cluster-operator") is None
+    assert sim.get(*WEBHOOKS, "", "upgrade-validating-webhook-configuration") is None
+
+
+DIGEST = "sha256:" + "0123456789abcdef" * 4
+
+
+@pytest.mark.parametrize(
+    ("hook_image", "registry", "expected"),
+    [
+        ("docker.io/rancher/kubectl:v1.32.3", "", "docker.io/rancher/kubectl:v1.32.3"),
+        (
+            "docker.io/rancher/kubectl:v1.32.3",
+            "harbor.example.cn/tools",
+            "harbor.example.cn/tools/kubectl:v1.32.3",
+        ),
+        (
+            f"docker.io/alpine/k8s@{DIGEST}",
+            "harbor.example.cn/tools",
+            f"harbor.example.cn/tools/k8s@{DIGEST}",
+        ),
+    ],
+)
+def test_hook_image_option(
+    helm4_input: bytes, hook_image: str, registry: str, expected: str
+) -> None:
+    job = hook_objects(render(helm4_input, hook_image=hook_image, registry=registry))["Job"]
+
+    assert job["spec"]["template"]["spec"]["containers"][0]["image"] == expected
+
+
+def test_config_allows_busy_gpus(helm4_input: bytes, tmp_path: Path) -> None:
+    config = tmp_path / "post-render.yaml"
+    config.write_text("hook-allow-busy-gpus: true\n", encoding="utf-8")
+
+    completed = post_render(helm4_input, f"--config={config}")
+
+    script = hook_objects(completed.text)["Job"]["spec"]["template"]["spec"]["containers"][0]
+    assert "ALLOW_BUSY_GPUS='true'\n" in script["command"][2]

@@ -188,3 +188,13 @@ def timed_out(seconds: Optional[float], *, target: RequestTarget) -> TimedOut:
         ).format(verb=target.verb, object=target.describe(), seconds=f"{seconds or 0:g}"),
         target=target,
     )
+
+
+def not_json(host: str, detail: str, *, target: RequestTarget) -> ServerError:
+    return ServerError(
+        _(
+            "the server at {host} answered {verb} {object} with a body that is not JSON "
+            "({detail}); check that the kubeconfig points at the API server and not at a proxy page"
+        ).format(host=host, verb=target.verb, object=target.describe(), detail=detail),
+        target=target,
+    )

@@ -104,7 +104,7 @@ class Api:
                 status = int(exception.status or 0)
                 if status in RETRIED_STATUSES and attempt < MAX_ATTEMPTS:
                     delay = _retry_after(exception)
-                    log.debug("%s %s -> %s, retrying in %.1fs", method, path, status, delay)
+                    log.info("%s %s -> %s, retrying in %.1fs", method, path, status, delay)
                     self._sleep(delay)
                     continue
                 log.debug("%s %s -> %s", method, path, status or exception.reason)
@@ -126,7 +126,7 @@ class Api:
                 # for writes; reads can always be repeated.
                 safe = method == "GET" or refused
                 if safe and attempt < MAX_ATTEMPTS:
-                    log.debug("%s %s failed (%s), retrying in %.1fs", method, path, reason, backoff)
+                    log.info("%s %s failed (%s), retrying in %.1fs", method, path, reason, backoff)
                     self._sleep(backoff)
                     backoff *= 2
                     continue
@@ -138,7 +138,11 @@ class Api:
             log.debug("%s %s -> %s (%d bytes)", method, path, response.status, len(data or b""))
             if not data:
                 return {}
-            parsed = json.loads(data)
+            try:
+                parsed = json.loads(data)
+            except ValueError as error:
+                # A proxy or load balancer in front of the API server may answer with HTML.
+                raise errors.not_json(self.connection.host, str(error), target=target) from error
             return parsed if isinstance(parsed, dict) else {"items": parsed}
         raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
 
@@ -153,7 +157,12 @@ class Api:
         label_selector: str = "",
         accept: str = "application/json",
     ) -> Iterator[List[Json]]:
-        """Yield the items of a LIST page by page, following ``continue`` tokens."""
+        """Yield the items of a LIST page by page, following ``continue`` tokens.
+
+        NOTE: a token that expires between pages (410 Gone, once etcd has
+        compacted past the LIST's resourceVersion) fails the LIST rather than
+        restarting it, because pages already yielded cannot be taken back.
+        """
         token = ""
         while True:
             query = [("limit", str(PAGE_SIZE))]

@@ -6,13 +6,16 @@ can-i` hint; --request-timeout turning a slow response into TimedOut and a
 slow LIST into a "timeout" gap; LIST pagination with limit and continue;
 collection with one kind forbidden; an unreachable server named by the CLI;
 --context chosen from the second of two KUBECONFIG files; the in-cluster
-service account (a mount folder in tmp_path); ~/.kube/config under $HOME.
+service account (a mount folder in tmp_path); ~/.kube/config under $HOME;
+an HTML page from a proxy named as not JSON.
 Leaves out: exec and auth-provider credentials.
 """
 
 from __future__ import annotations
 
+import http.server
 import socket
+import threading
 from pathlib import Path
 from typing import Any, List
 
@@ -202,3 +205,30 @@ def test_home_kubeconfig_used_without_variable(kubesim: Any, tmp_path: Path) -> 
         kubeconfig=None, context=None, request_timeout="0", environ={"HOME": str(tmp_path)}
     )
     assert conn.host == kubesim.url
+
+
+def test_html_response_named(tmp_path: Path) -> None:
+    class HtmlPage(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b"<html>login required</html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), HtmlPage)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        kubeconfig = _kubeconfig(tmp_path / "proxy.yaml", name="proxy", server=url)
+        conn = connection.connect(kubeconfig=str(kubeconfig), context=None, request_timeout="5s")
+        with pytest.raises(errors.ServerError, match="not JSON"):
+            transport.Api(conn).get("/api/v1/namespaces", target=NAMESPACES)
+    finally:
+        server.shutdown()
+        server.server_close()

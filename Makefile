@@ -58,5 +58,8 @@ $(BENCH_STAMP): $(STAMP) requirements/bench.txt
 bench: build binaries $(BENCH_STAMP)
 	$(PY) -m bench
 
+demo: venv binaries catalogs build
+	KMX_CACHE=$(CACHE) $(PY) tools/demo.py --zipapp dist/kubectl-metax --cache $(CACHE)
+
 clean:
 	rm -rf $(VENV) dist build *.egg-info kubectl_metax/locale

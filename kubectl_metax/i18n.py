@@ -6,9 +6,11 @@ tool and the shell's ``locale`` agree. Any ``zh`` locale except Traditional
 Chinese ones (``zh_TW``, ``zh_HK``, ``zh_Hant``) selects ``zh_CN``; everything
 else, and a missing catalog, gives English, the language of the msgids.
 
-Import ``_`` and ``ngettext`` from here. Messages are looked up when they are
-used, so module-level constants hold msgids and are translated at the call
-site with ``_()``; mark such constants with ``N_()`` for the extraction test.
+Import ``_`` and ``ngettext`` from here and pass them literal strings, with
+named ``{fields}`` filled by ``str.format`` afterwards. Messages are looked up
+when they are used, so a module-level constant holds its msgid marked with
+``N_()`` (which the catalog test extracts) and is translated where it is
+shown, as ``_(CONSTANT)``.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, Sequence, TextIO
+from typing import Any, Optional, Sequence, TextIO
 
 from kubectl_metax.i18n import _
 
@@ -28,8 +28,10 @@ def add_output_flag(
     )
 
 
-def emit(data: Any, output: str, stream: TextIO = sys.stdout) -> None:
-    """Write data as JSON or YAML with keys in the order given."""
+def emit(data: Any, output: str, stream: Optional[TextIO] = None) -> None:
+    """Write data as JSON or YAML with keys in the order given, to stdout by default."""
+    # Looked up per call, so that a replaced sys.stdout (tests, pagers) is honoured.
+    stream = sys.stdout if stream is None else stream
     if output == "json":
         json.dump(data, stream, indent=2, ensure_ascii=False)
         stream.write("\n")

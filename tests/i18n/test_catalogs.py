@@ -1,10 +1,12 @@
 """The zh_CN catalog covers every message the code can show.
 
 Covers: every literal passed to ``_()``, ``N_()`` and ``ngettext()`` in
-``kubectl_metax`` has a translation; named ``{fields}`` and ``%`` fields are
-the same in msgid and msgstr (a missing field would raise or drop a value at
-run time); no ``_()`` call takes a computed string (it could never be
-translated); the argparse messages of the running Python are translated.
+``kubectl_metax`` and the demo has a translation; named ``{fields}`` and
+``%`` fields are the same in msgid and msgstr (a missing field would raise
+or drop a value at run time); no ``_()`` call takes a computed string such
+as an f-string or a concatenation (it could never be translated; a named
+constant is allowed because its literal is marked with ``N_()`` where it is
+defined); the argparse messages of the running Python are translated.
 
 Leaves out: the quality of the translations, which a reader judges.
 """
@@ -40,14 +42,15 @@ def literal_calls(path: Path) -> Iterator[Tuple[int, str, List[ast.expr]]]:
 def code_messages() -> Dict[str, str]:
     """Map each msgid in the package to the place that uses it."""
     found: Dict[str, str] = {}
-    for path in sorted((REPO / "kubectl_metax").rglob("*.py")):
+    sources = [*sorted((REPO / "kubectl_metax").rglob("*.py")), REPO / "tools" / "demo.py"]
+    for path in sources:
         for line, name, args in literal_calls(path):
             where = f"{path.relative_to(REPO)}:{line}"
             count = 2 if name == "ngettext" else 1
             for arg in args[:count]:
                 if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
                     found.setdefault(arg.value, where)
-                else:
+                elif not isinstance(arg, (ast.Name, ast.Attribute)):
                     found.setdefault(f"<computed string at {where}>", where)
     return found
 

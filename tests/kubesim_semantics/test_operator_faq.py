@@ -8,8 +8,9 @@ leaves the ClusterOperator stuck with deletionTimestamp and finalizer and the
 webhook configuration behind. A re-install whose fresh operator Pod is not
 ready yet then fails on the webhook with kube-apiserver's text: with helm v4
 at once (server-side apply patches the stuck object), with helm v3 at the
-next upgrade (helm v3 adopts existing objects without patching them). The vendor's
-manual fix (delete the webhook configuration, remove the finalizers) lets the
+next upgrade (helm v3 adopts existing objects without patching them).
+Removing the finalizer while the webhook configuration is left fails too.
+The vendor's manual fix (delete the webhook configuration, remove the finalizers) lets the
 next install succeed. Also covers the normal path: deleting the
 ClusterOperator while the operator runs finalizes it and removes the webhook
 configuration. Not covered: the real operator's other controllers.
@@ -133,20 +134,10 @@ def test_uninstall_without_operator_leaves_stuck_state(
     assert rejected.returncode == 1
     assert EXPECTED_REJECTION in rejected.stderr
 
-    # The vendor's manual fix: webhook configuration first, then the finalizers.
+    # Removing the finalizer first is itself an UPDATE the left-behind webhook rejects.
     run_tool(helm, "uninstall", RELEASE, "-n", NAMESPACE, env=env)
-    deleted = run_tool(
-        kubectl_bin,
-        "delete",
-        "validatingwebhookconfiguration",
-        WEBHOOK,
-        "--ignore-not-found",
-        env=env,
-    )
-    assert deleted.returncode == 0, deleted.stderr
     patch = '[{"op": "remove", "path": "/metadata/finalizers"}]'
-    patched = run_tool(
-        kubectl_bin,
+    remove_finalizers = (
         "patch",
         "clusteroperator",
         "cluster-operator",
@@ -156,8 +147,22 @@ def test_uninstall_without_operator_leaves_stuck_state(
         "json",
         "-p",
         patch,
+    )
+    blocked = run_tool(kubectl_bin, *remove_finalizers, env=env)
+    assert blocked.returncode == 1
+    assert 'service "upgrade-webhook-service" not found' in blocked.stderr
+
+    # The vendor's manual fix: webhook configuration first, then the finalizers.
+    deleted = run_tool(
+        kubectl_bin,
+        "delete",
+        "validatingwebhookconfiguration",
+        WEBHOOK,
+        "--ignore-not-found",
         env=env,
     )
+    assert deleted.returncode == 0, deleted.stderr
+    patched = run_tool(kubectl_bin, *remove_finalizers, env=env)
     assert patched.returncode == 0, patched.stderr
     eventually(lambda: not cluster_operator(sim), what="stuck ClusterOperator gone")
     installed_and_finalized(sim, helm)

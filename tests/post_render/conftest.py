@@ -7,9 +7,13 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import pytest
+import yaml
+
+from kubectl_metax.postrender import pipeline
+from kubectl_metax.postrender.options import Options
 
 REPO = Path(__file__).resolve().parents[2]
 CHART = REPO / "examples" / "charts" / "metax-operator"
@@ -131,3 +135,37 @@ def helm4_post_renderer(*arguments: str) -> List[str]:
 def documents(text: str) -> Sequence[str]:
     """Split helm output into documents (helm writes a ``---`` line before each)."""
     return [part for part in text.split("\n---\n") if part.strip()]
+
+
+GENERATED = "kubectl-metax/generated-by"
+
+
+@pytest.fixture(scope="session")
+def helm4_input(helm4: Helm, tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """The stream helm v4 writes to a post-renderer for the example chart."""
+    folder = tmp_path_factory.mktemp("capture-plugin")
+    captured = folder / "captured.yaml"
+    script = folder / "capture.sh"
+    script.write_text(f"#!/bin/sh\ntee '{captured}'\n", encoding="utf-8")
+    script.chmod(0o755)
+    (folder / "plugin").mkdir()
+    (folder / "plugin" / "plugin.yaml").write_text(
+        "apiVersion: v1\ntype: postrenderer/v1\nname: capture\nversion: 0.1.0\n"
+        f"runtime: subprocess\nruntimeConfig:\n  platformCommand:\n    - command: {script}\n",
+        encoding="utf-8",
+    )
+    helm4.run("plugin", "install", str(folder / "plugin"))
+    helm4.template("--post-renderer", "capture")
+    return captured.read_bytes()
+
+
+def hook_objects(text: str) -> Dict[str, Dict[str, Any]]:
+    objects = {}
+    for manifest in yaml.safe_load_all(text):
+        if manifest and manifest["metadata"].get("annotations", {}).get(GENERATED):
+            objects[manifest["kind"]] = manifest
+    return objects
+
+
+def render(data: bytes, **options: Any) -> str:
+    return pipeline.run(data, Options(**options).checked()).text

@@ -271,6 +271,13 @@ def test_deployment_becomes_available(cluster: FakeCluster, run: Any) -> None:
     )
     assert len(endpoints[0]["addresses"]) == 2
     assert endpoints[0]["ports"][0]["port"] == 8080
+    slice_resource = resource(cluster, "discovery.k8s.io", "endpointslices")
+    slices = eventually(
+        lambda: [s for s in cluster.list(slice_resource, "w") if len(s["endpoints"]) == 2],
+        what="EndpointSlice",
+    )
+    assert [s["metadata"]["labels"]["kubernetes.io/service-name"] for s in slices] == ["web"]
+    assert [e["conditions"]["ready"] for e in slices[0]["endpoints"]] == [True, True]
 
 
 def test_unready_annotation_keeps_deployment_unavailable(cluster: FakeCluster, run: Any) -> None:

@@ -26,9 +26,8 @@ class Result:
     """The output stream and what happened on the way."""
 
     text: str
-    changes: List[Tuple[int, rewriting.Change]] = field(
-        default_factory=list
-    )  # (document number, change)
+    # (document number, change) for each rewritten reference
+    changes: List[Tuple[int, rewriting.Change]] = field(default_factory=list)
     warnings: List[str] = field(default_factory=list)
     hook_added: bool = False
 
@@ -81,7 +80,7 @@ def _hook(found: facts.Facts, options: Options, corrector: Corrector, result: Re
         )
     except hookscript.UnsafeValue as error:
         # facts validates every name first, so this is a defect, not bad input.
-        raise AssertionError(str(error)) from error
+        raise RuntimeError(str(error)) from error
     log.info("added the pre-delete cleanup hook (%d documents)", len(hook_documents))
     result.hook_added = True
     return hook_documents

@@ -13,7 +13,9 @@ choices; GPU products and architectures from imagetable; doctor's check IDs;
 ``--flag=value``;
 folder and file directives; namespaces and contexts from a kubesim cluster;
 silence (no candidates, directive 4, nothing on stderr) with no cluster or
-an unreachable one; Chinese descriptions under a zh_CN locale.
+an unreachable one; Chinese descriptions under a zh_CN locale; the helper
+script's choice of kubectl-metax (its own folder first, then PATH, else no
+candidates).
 
 Leaves out: the shells' own completion scripts (bash, zsh, fish), which
 kubectl generates; Helm release names, which no command takes yet
@@ -260,3 +262,41 @@ def test_descriptions_in_chinese(kubectl_bin: Path, complete_env: Dict[str, str]
     assert values(chinese) == values(english)
     assert dict(chinese)["version"] != dict(english)["version"]
     assert any("\u4e00" <= char <= "\u9fff" for char in dict(chinese)["version"])
+
+
+def test_helper_without_plugin_offers_nothing(python_dir: Path, tmp_path: Path) -> None:
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    helper = alone / "kubectl_complete-metax"
+    helper.write_bytes((REPO / "bin" / "kubectl_complete-metax").read_bytes())
+    helper.chmod(0o755)
+    result = subprocess.run(
+        [str(helper), ""],
+        env={"PATH": f"{alone}:{python_dir}", "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0
+    assert result.stdout == f":{NO_FILE}\n"
+    assert result.stderr == ""
+
+
+def test_helper_prefers_sibling_plugin(
+    release: Release, complete_env: Dict[str, str], tmp_path: Path
+) -> None:
+    sibling = tmp_path / "sibling"
+    sibling.mkdir()
+    (sibling / "kubectl-metax").symlink_to(release.zipapp)
+    (sibling / "kubectl_complete-metax").symlink_to(REPO / "bin" / "kubectl_complete-metax")
+    # PATH keeps only python3, so kubectl-metax can come only from the helper's own folder.
+    env = {**complete_env, "PATH": complete_env["PATH"].split(":", 1)[1]}
+    result = subprocess.run(
+        [str(sibling / "kubectl_complete-metax"), "vers"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0].split("\t")[0] == "version"

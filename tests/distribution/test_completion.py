@@ -10,15 +10,16 @@ zipapp as kubectl-metax, bin/kubectl_complete-metax and python3 only.
 Covers: subcommands and nested subcommands with their help as description;
 flags read from cli.build_parser(), without flags already given; argparse
 choices; GPU products and architectures from imagetable; doctor's check IDs;
-``--flag=value``;
-folder and file directives; namespaces and contexts from a kubesim cluster;
+``--flag=value``; folder and file directives; namespaces and contexts from a
+kubesim cluster;
 silence (no candidates, directive 4, nothing on stderr) with no cluster or
 an unreachable one; Chinese descriptions under a zh_CN locale; the helper
 script's choice of kubectl-metax (its own folder first, then PATH, else no
 candidates).
 
 Leaves out: the shells' own completion scripts (bash, zsh, fish), which
-kubectl generates; Helm release names, which no command takes yet
+kubectl generates and which need shells and packages this machine lacks
+(bash needs bash-completion); Helm release names, which no command takes yet
 (test_completion_rules.py covers them through a parser of its own).
 """
 

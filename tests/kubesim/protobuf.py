@@ -153,6 +153,59 @@ ROLE_BINDING: Schema = {
     3: ("roleRef", ("message", ROLE_REF)),
 }
 
+# k8s.io/api/authorization/v1/generated.proto, for `kubectl auth can-i` (with and without --list).
+RESOURCE_ATTRIBUTES: Schema = {
+    1: ("namespace", "string"),
+    2: ("verb", "string"),
+    3: ("group", "string"),
+    4: ("version", "string"),
+    5: ("resource", "string"),
+    6: ("subresource", "string"),
+    7: ("name", "string"),
+}
+NON_RESOURCE_ATTRIBUTES: Schema = {1: ("path", "string"), 2: ("verb", "string")}
+ACCESS_REVIEW_STATUS: Schema = {
+    1: ("allowed", "bool"),
+    2: ("reason", "string"),
+    3: ("evaluationError", "string"),
+    4: ("denied", "bool"),
+}
+SELF_SUBJECT_ACCESS_REVIEW: Schema = {
+    1: ("metadata", ("message", OBJECT_META)),
+    2: (
+        "spec",
+        (
+            "message",
+            {
+                1: ("resourceAttributes", ("message", RESOURCE_ATTRIBUTES)),
+                2: ("nonResourceAttributes", ("message", NON_RESOURCE_ATTRIBUTES)),
+            },
+        ),
+    ),
+    3: ("status", ("message", ACCESS_REVIEW_STATUS)),
+}
+SUBJECT_ACCESS_REVIEW: Schema = {
+    1: ("metadata", ("message", OBJECT_META)),
+    2: (
+        "spec",
+        (
+            "message",
+            {
+                1: ("resourceAttributes", ("message", RESOURCE_ATTRIBUTES)),
+                2: ("nonResourceAttributes", ("message", NON_RESOURCE_ATTRIBUTES)),
+                3: ("user", "string"),
+                4: ("groups", ("repeated", "string")),
+                6: ("uid", "string"),
+            },
+        ),
+    ),
+    3: ("status", ("message", ACCESS_REVIEW_STATUS)),
+}
+SELF_SUBJECT_RULES_REVIEW: Schema = {
+    1: ("metadata", ("message", OBJECT_META)),
+    2: ("spec", ("message", {1: ("namespace", "string")})),
+}
+
 # Kinds whose protobuf bodies are decoded, keyed by (apiVersion, kind).
 SCHEMAS: Dict[Tuple[str, str], Schema] = {
     ("v1", "Secret"): SECRET,
@@ -161,6 +214,9 @@ SCHEMAS: Dict[Tuple[str, str], Schema] = {
     ("v1", "ServiceAccount"): SERVICE_ACCOUNT,
     ("v1", "DeleteOptions"): DELETE_OPTIONS,
     ("meta.k8s.io/v1", "DeleteOptions"): DELETE_OPTIONS,
+    ("authorization.k8s.io/v1", "SelfSubjectAccessReview"): SELF_SUBJECT_ACCESS_REVIEW,
+    ("authorization.k8s.io/v1", "SubjectAccessReview"): SUBJECT_ACCESS_REVIEW,
+    ("authorization.k8s.io/v1", "SelfSubjectRulesReview"): SELF_SUBJECT_RULES_REVIEW,
     ("rbac.authorization.k8s.io/v1", "Role"): ROLE,
     ("rbac.authorization.k8s.io/v1", "ClusterRole"): ROLE,
     ("rbac.authorization.k8s.io/v1", "RoleBinding"): ROLE_BINDING,

@@ -280,3 +280,10 @@ def test_create_rbac_objects_send_protobuf(kubectl, kubesim):
     }
     subjects = sorted((s["kind"], s["name"], s.get("namespace", "")) for s in binding["subjects"])
     assert subjects == [("ServiceAccount", "runner", "default"), ("User", "alice", "")]
+
+
+def test_auth_can_i_sends_protobuf_review(kubectl, kubesim):
+    result = kubectl("auth", "can-i", "delete", "deployments.apps/web", "-n", "default")
+    assert result.stdout.strip() == "yes"
+    reviews = [e for e in kubesim.audit if e.resource == "selfsubjectaccessreviews"]
+    assert [(e.verb, e.code) for e in reviews] == [("create", 201)]

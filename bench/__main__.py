@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import shutil
 import subprocess
 import sys
@@ -68,6 +69,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print(f"{program} is missing: run `make build binaries` first", file=sys.stderr)
             return 2
 
+    load_before = os.getloadavg()
     workdir = Path(tempfile.mkdtemp(prefix="kmx-bench-"))
     context = Context(
         zipapp=args.zipapp.resolve(),
@@ -93,7 +95,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if p1 is not None and reporting.plot_p1(args.plot, p1):
         plot = args.plot.name
     command = "make bench" if not args.quick else "python -m bench --quick"
-    reporting.write_results(args.results, sections, command=command, plot=plot)
+    reporting.write_results(
+        args.results,
+        sections,
+        command=command,
+        load_before=load_before,
+        load_after=os.getloadavg(),
+        plot=plot,
+    )
     log.info("wrote %s", args.results)
     return 0
 

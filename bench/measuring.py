@@ -84,6 +84,17 @@ class Sample:
     def peak_rss_mb(self) -> float:
         return max(run.max_rss_mb for run in self.runs)
 
+    def ratio_to(self, anchor: Sample) -> str:
+        """Return the wall-time ratio to anchor, with the CPU-time ratio beside it.
+
+        On a loaded machine wall time stretches with the wait for a core, and
+        CPU time much less, so the second ratio shows how much is contention.
+        """
+        wall = self.median / anchor.median
+        if anchor.cpu_median <= 0:
+            return f"{wall:.2f}"
+        return f"{wall:.2f} (CPU {self.cpu_median / anchor.cpu_median:.2f})"
+
     def describe(self) -> str:
         """Return "median s (min-max, N runs)", the form every table uses."""
         return (

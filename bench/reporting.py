@@ -13,7 +13,7 @@ from bench.results import Row, Section
 HEADERS = ("figure", "ours", "anchor", "ratio", "target", "met?")
 
 
-def machine() -> List[str]:
+def machine(*, load_before: Sequence[float], load_after: Sequence[float]) -> List[str]:
     """Describe the machine the figures were measured on, one Markdown bullet each."""
     model = "unknown"
     with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
@@ -34,7 +34,13 @@ def machine() -> List[str]:
         f"- Python: {platform.python_version()} ({platform.python_implementation()})",
         f"- OS: {platform.system()} {platform.release()}",
         f"- Date: {now}",
+        f"- Load average (1, 5, 15 min) before the run: {_loads(load_before)}, "
+        f"after: {_loads(load_after)}",
     ]
+
+
+def _loads(loads: Sequence[float]) -> str:
+    return " / ".join(f"{load:.1f}" for load in loads)
 
 
 def _cells(row: Row) -> List[str]:
@@ -67,18 +73,29 @@ DETAIL_HEADERS = {
 }
 
 
-def write_results(path: Path, sections: Sequence[Section], *, command: str, plot: str = "") -> None:
+def write_results(
+    path: Path,
+    sections: Sequence[Section],
+    *,
+    command: str,
+    load_before: Sequence[float],
+    load_after: Sequence[float],
+    plot: str = "",
+) -> None:
     rows = [row for section in sections for row in section.rows]
     parts = [
         "# Benchmark results",
         "",
         f"Written by `{command}` (bench/README.md explains each figure). Times are whole "
         "processes: the median of the runs, with the fastest and slowest run and the number "
-        "of runs in brackets. Every ratio compares commands measured in the same run.",
+        "of runs in brackets. Every ratio compares commands measured in the same run. "
+        "The figure in brackets after a ratio, marked CPU, compares user plus system time. "
+        "The machine is shared: when the load average is above the core count, other "
+        "processes stretch wall times, and CPU times much less.",
         "",
         "## Machine",
         "",
-        *machine(),
+        *machine(load_before=load_before, load_after=load_after),
         "",
         "## Summary",
         "",
@@ -114,9 +131,13 @@ def plot_p1(path: Path, section: Section) -> bool:
     markers = iter("osD^v")
     for label, points in section.series.items():
         sizes = sorted(points)
+        times = [points[size] for size in sizes]
+        if label.startswith("target"):
+            axes.plot(sizes, times, linestyle=":", color="grey", label=label)
+            continue
         axes.plot(
             sizes,
-            [points[size] for size in sizes],
+            times,
             marker=next(markers, "x"),
             label=label,
             linewidth=2 if label.startswith("kubectl-metax") else 1.2,

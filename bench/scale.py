@@ -257,7 +257,7 @@ def _rows(
             figure=f"P3 {label}: wall",
             ours=sample.describe(),
             anchor=f"{anchor.describe()} ({KUBECTL})",
-            ratio=f"{wall_ratio:.2f}",
+            ratio=sample.ratio_to(anchor),
             target=f"<= {WALL_TARGET:.1f}",
             met=wall_ratio <= WALL_TARGET,
         ),

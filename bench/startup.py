@@ -65,7 +65,7 @@ def run(context: Context) -> Section:
                 figure=f"P2 start-up: {command.label}",
                 ours=sample.describe(),
                 anchor=kubectl.describe(),
-                ratio=f"{ratio:.2f}",
+                ratio=sample.ratio_to(kubectl),
                 target=f"<= {TARGET_RATIO:.1f}",
                 met=ratio <= TARGET_RATIO,
             )

@@ -148,10 +148,13 @@ def test_results_file_lists_rows_and_notes(tmp_path: Path) -> None:
     section.notes.append("Why it missed.")
     section.details.append("| x | 300 ms | 1 ms | 20 MiB |")
     path = tmp_path / "RESULTS.md"
-    reporting.write_results(path, [section], command="make bench")
+    reporting.write_results(
+        path, [section], command="make bench", load_before=(1.0, 2.0, 3.0), load_after=(4, 5, 6)
+    )
     text = path.read_text(encoding="utf-8")
     assert "| P2 start-up: x | 300 ms | 100 ms | 3.00 | <= 3.0 | NO |" in text
     assert "Missed: P2 start-up: x." in text
     assert "Why it missed." in text
     assert "- CPU: " in text
     assert "- Python: " in text
+    assert "before the run: 1.0 / 2.0 / 3.0, after: 4.0 / 5.0 / 6.0" in text

@@ -6,9 +6,13 @@ bounded time. The real kubectl is on PATH (its directory comes from
 ``KUBESIM_KUBECTL_DIR``), and ``KUBECONFIG`` points at a kubeconfig that
 authenticates as the Job's ServiceAccount, so RBAC applies.
 
-The image is never pulled or looked at. The developer's own environment is
-not passed on: only PATH, HOME, HOSTNAME, KUBECONFIG, the container's env
-and the downward-API values are set.
+ConfigMap, Secret and emptyDir volumes are written into the temporary
+directory and a command, args or env value that starts with a mountPath is
+pointed there (the rule and its limit are in ``jobvolumes``). The image is
+never pulled or looked at. The developer's own environment is
+not passed on: only PATH, HOME, HOSTNAME, KUBECONFIG, the variables of the
+JSON object in ``KUBESIM_JOB_ENV`` (a test's knob, such as shorter waits),
+the container's env and the downward-API values are set.
 
 Each attempt gets a Pod (owned by the Job, labelled job-name) whose status
 records the exit code and whose annotation ``kubesim.io/log`` keeps the
@@ -36,6 +40,7 @@ import time
 from typing import Dict, List, Optional, Tuple
 
 from tests.kubesim.contract import ApiError, Cluster, Object, ResourceInfo
+from tests.kubesim.controllers import jobvolumes
 from tests.kubesim.controllers.base import (
     ANNOTATION_PREFIX,
     ResyncController,
@@ -52,6 +57,9 @@ from tests.kubesim.rbac import service_account_user
 log = logging.getLogger(__name__)
 
 KUBECTL_DIR_VARIABLE = "KUBESIM_KUBECTL_DIR"
+# Extra variables for every Job command, such as shorter waits in tests; the
+# container's own env wins over them.
+EXTRA_ENV_VARIABLE = "KUBESIM_JOB_ENV"
 LOG_ANNOTATION = ANNOTATION_PREFIX + "log"
 # Defaults of batch/v1 JobSpec (k8s.io/api batch/v1 types.go).
 DEFAULT_BACKOFF_LIMIT = 6
@@ -346,9 +354,19 @@ class JobRunner(ResyncController):
             kubeconfig = os.path.join(workdir, "kubeconfig")
             with open(kubeconfig, "w", encoding="utf-8") as handle:
                 handle.write(kubeconfig_text(cluster, token))
+            try:
+                mounts = jobvolumes.project(
+                    cluster, pod, container, root=os.path.join(workdir, "volumes")
+                )
+            except (jobvolumes.VolumeError, OSError, ValueError) as error:
+                return 1, f"kubesim: cannot mount the pod's volumes: {error}\n", False
+            argv = [jobvolumes.mapped(argument, mounts) for argument in argv]
             env = self._environment(
                 cluster, pod, container, account, workdir=workdir, kubeconfig=kubeconfig
             )
+            for variable in container.get("env") or []:
+                if variable.get("name") in env:
+                    env[variable["name"]] = jobvolumes.mapped(env[variable["name"]], mounts)
             try:
                 process = subprocess.Popen(
                     argv,
@@ -394,6 +412,7 @@ class JobRunner(ResyncController):
             "KUBECONFIG": kubeconfig,
             "HOSTNAME": pod["metadata"]["name"],
         }
+        env.update(extra_environment())
         fields = {
             "metadata.name": pod["metadata"]["name"],
             "metadata.namespace": pod["metadata"].get("namespace", ""),
@@ -430,6 +449,17 @@ class JobRunner(ResyncController):
                 return None
             return base64.b64decode(value).decode("utf-8", "replace") if encoded else str(value)
         return None
+
+
+def extra_environment() -> Dict[str, str]:
+    """Return the variables that KUBESIM_JOB_ENV (a JSON object) gives every Job command."""
+    raw = os.environ.get(EXTRA_ENV_VARIABLE, "")
+    if not raw:
+        return {}
+    loaded = json.loads(raw)
+    if not isinstance(loaded, dict):
+        raise ValueError(f"{EXTRA_ENV_VARIABLE} must be a JSON object")
+    return {str(key): str(value) for key, value in loaded.items()}
 
 
 def kill_group(process: subprocess.Popen[bytes]) -> None:

@@ -5,7 +5,7 @@ each run can be counted. The anchor is ``kubectl get pods -A -o json``
 against the same server: one paginated read of the largest kind, which any
 diagnosis of the cluster has to do too. When kubesim serves the full state
 too slowly for the run to finish in time, the figures are measured on a
-tenth of it instead, and the table says so.
+tenth of it instead, and the table shows both.
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ QUICK_ROUNDS = 1
 FULL_SCALE = clusterstate.Scale()
 REDUCED_SCALE = clusterstate.Scale(nodes=200, pods=5_000, namespaces=50)
 QUICK_SCALE = clusterstate.Scale(nodes=100, pods=2_000, namespaces=50)
-# kubectl's default --chunk-size, and the page size the probe asks for.
+# kubectl's default --chunk-size, and the page size of the probe request.
 PAGE_SIZE = 500
-# The longest full pod listing, estimated from one page, at which the full
-# scale is measured. The rounds list every pod about ten times in all, and
+# The maximum estimated time of one full pod listing (from one page) at
+# which the full scale is measured. The rounds list every pod about ten times in all, and
 # make bench should stay within about 15 minutes.
 LISTING_BUDGET = 40.0
 WALL_TARGET = 1.5

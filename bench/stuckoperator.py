@@ -1,8 +1,8 @@
 """The objects a half-uninstalled MetaX operator leaves behind.
 
-A ClusterOperator being deleted with its finalizer left, the validating
-webhook configuration whose Service is gone, and the Helm release Secret in
-status ``uninstalling``, with the CRD the ClusterOperator needs.
+These are a ClusterOperator being deleted with its finalizer left, the
+validating webhook configuration whose Service is gone, the Helm release
+Secret in status ``uninstalling``, and the CRD the ClusterOperator needs.
 """
 
 from __future__ import annotations

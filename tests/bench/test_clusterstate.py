@@ -55,7 +55,7 @@ def test_counts_match_objects(written: tuple) -> None:
     assert state.counts["clusteroperators"] == 1
 
 
-def test_default_scale_is_the_brief() -> None:
+def test_default_scale_is_p3_size() -> None:
     scale = clusterstate.Scale()
     assert (scale.nodes, scale.pods, scale.namespaces) == (2_000, 50_000, 500)
 

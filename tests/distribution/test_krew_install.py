@@ -11,7 +11,8 @@ oldest CPython 3.8+ available).
 
 Covers: `kubectl plugin list` finds the plugin with nothing on stderr;
 `kubectl metax version` (plain and -o json) runs through kubectl's plugin
-mechanism; completion works once the helper is linked as the caveats describe.
+mechanism; completion works once the caveats' own `ln -s` command has linked
+the helper.
 
 Leaves out: the krew binary (not installed here; it would have to be built
 from its Go module) and the download step, which krew verifies with the same sha256 that
@@ -130,11 +131,31 @@ def test_metax_version_json_through_kubectl(
     assert report["python"].startswith(python_version)
 
 
+def caveat_link_command(release: Release) -> str:
+    """Return the `ln -s ...` command of the manifest's caveats, continuation lines joined."""
+    manifest = yaml.safe_load(release.manifest.read_text(encoding="utf-8"))
+    lines = manifest["spec"]["caveats"].splitlines()
+    start = next(index for index, line in enumerate(lines) if line.strip().startswith("ln -s"))
+    command = []
+    for line in lines[start:]:
+        command.append(line.strip().rstrip("\\").strip())
+        if not line.rstrip().endswith("\\"):
+            break
+    return " ".join(command)
+
+
 def test_completion_after_caveat_link(
     release: Release, kubectl_bin: Path, krew_root: Path, krew_env: Dict[str, str]
 ) -> None:
-    store_helper = krew_root / "store" / "metax" / f"v{release.version}" / "kubectl_complete-metax"
-    (krew_root / "bin" / "kubectl_complete-metax").symlink_to(store_helper)
+    linked = subprocess.run(
+        ["bash", "-e", "-c", caveat_link_command(release)],
+        env={**krew_env, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert linked.returncode == 0, linked.stderr
+    assert (krew_root / "bin" / "kubectl_complete-metax").is_symlink()
     result = kubectl(kubectl_bin, ["__complete", "metax", ""], krew_env)
     assert result.returncode == 0, result.stderr
     values = [line.split("\t")[0] for line in result.stdout.splitlines()]

@@ -1,7 +1,7 @@
 """The release archive installed the way krew lays plugins out, run by the real kubectl.
 
-krew (kubernetes-sigs/krew internal/installation/install.go, receipt.go)
-extracts the archive, copies the manifest's ``files`` into
+krew (kubernetes-sigs/krew internal/installation/install.go, and the Receipt
+type in pkg/index/types.go) extracts the archive, copies the manifest's ``files`` into
 ``$KREW_ROOT/store/<name>/<version>/``, links ``$KREW_ROOT/bin/kubectl-<name>``
 to the ``bin`` file with a relative symlink, and writes the manifest plus
 ``status.source.name`` to ``$KREW_ROOT/receipts/<name>.yaml``. This test
@@ -15,8 +15,8 @@ mechanism; completion works once the caveats' own `ln -s` command has linked
 the helper.
 
 Leaves out: the krew binary (not installed here; it would have to be built
-from its Go module) and the download step, which krew verifies with the same sha256 that
-test_krew_manifest.py checks.
+from its Go module) and the download step, which krew verifies with the same
+sha256 that test_krew_manifest.py checks.
 """
 
 from __future__ import annotations

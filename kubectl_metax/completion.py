@@ -25,7 +25,8 @@ from typing import Dict, List, Optional, Sequence, TextIO
 
 from kubectl_metax import completion_values, i18n
 
-# cobra's ShellCompDirective values (github.com/spf13/cobra, completions.go).
+# cobra's ShellCompDirective values, as the script of `kubectl completion bash`
+# (kubectl v1.35) defines them; tests/distribution/test_completion.py checks them.
 DIRECTIVE_DEFAULT = 0  # the shell may add file names
 DIRECTIVE_NO_SPACE = 2  # ShellCompDirectiveNoSpace: a list may go on after a comma
 DIRECTIVE_NO_FILE = 4  # ShellCompDirectiveNoFileComp

@@ -7,15 +7,15 @@ staging/src/k8s.io/kubectl/pkg/cmd/plugin/plugin_completion.go,
 pluginCompletion and getPluginCompletions). PATH here holds the built
 zipapp as kubectl-metax, bin/kubectl_complete-metax and python3 only.
 
-Covers: subcommands and nested subcommands with their help as description;
-flags read from cli.build_parser(), without flags already given; argparse
-choices; GPU products and architectures from imagetable; doctor's check IDs;
+Covers: the directive numbers against kubectl's own bash script;
+subcommands and nested subcommands with their help as description; flags
+read from cli.build_parser(), without flags already given; argparse choices;
+GPU products and architectures from imagetable; doctor's check IDs;
 ``--flag=value``; folder and file directives; namespaces and contexts from a
-kubesim cluster;
-silence (no candidates, directive 4, nothing on stderr) with no cluster or
-an unreachable one; Chinese descriptions under a zh_CN locale; the helper
-script's choice of kubectl-metax (its own folder first, then PATH, else no
-candidates).
+kubesim cluster; silence (no candidates, directive 4, nothing on stderr)
+with no cluster or an unreachable one; Chinese descriptions under a zh_CN
+locale; the helper script's choice of kubectl-metax (its own folder first,
+then PATH, else no candidates).
 
 Leaves out: the shells' own completion scripts (bash, zsh, fish), which
 kubectl generates and which need shells and packages this machine lacks
@@ -26,6 +26,7 @@ kubectl generates and which need shells and packages this machine lacks
 from __future__ import annotations
 
 import argparse
+import re
 import subprocess
 from pathlib import Path
 from typing import Dict, List, Tuple
@@ -33,7 +34,7 @@ from typing import Dict, List, Tuple
 import pytest
 import yaml
 
-from kubectl_metax import cli, i18n, imagetable
+from kubectl_metax import cli, completion, i18n, imagetable
 from kubectl_metax.checks import catalog
 from tests.distribution.conftest import REPO, Release
 from tests.kubesim.instance import KubeSim
@@ -92,6 +93,16 @@ def parser_at(*path: str) -> argparse.ArgumentParser:
 def subcommand_helps(parser: argparse.ArgumentParser) -> Dict[str, str]:
     action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     return {choice.dest: choice.help or "" for choice in action._choices_actions}
+
+
+def test_directives_match_kubectl_script(kubectl_bin: Path) -> None:
+    script = subprocess.run(
+        [str(kubectl_bin), "completion", "bash"], capture_output=True, text=True, check=True
+    ).stdout
+    defined = dict(re.findall(r"local shellCompDirective(\w+)=(\d+)", script))
+    assert int(defined["NoSpace"]) == completion.DIRECTIVE_NO_SPACE
+    assert int(defined["NoFileComp"]) == completion.DIRECTIVE_NO_FILE
+    assert int(defined["FilterDirs"]) == completion.DIRECTIVE_DIRS_ONLY
 
 
 def test_subcommands_with_help(kubectl_bin: Path, complete_env: Dict[str, str]) -> None:

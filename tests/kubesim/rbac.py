@@ -15,8 +15,9 @@ https://kubernetes.io/docs/reference/access-authn-authz/rbac/ describes:
 The default discovery roles of a real cluster (system:discovery,
 system:basic-user, system:public-info-viewer) are built in for every
 authenticated user rather than stored, so state files need not carry them.
-Not modelled: escalation and bind checks on Role writes, ABAC, node or
-webhook authorizers, and SelfSubjectRulesReview.
+SelfSubjectAccessReview, SubjectAccessReview and SelfSubjectRulesReview are
+answered through ``review``. Not modelled: escalation and bind checks on Role
+writes, and the ABAC, node and webhook authorizers.
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ DISCOVERY_PATHS = (
     "/livez",
     "/readyz",
 )
+# A stand-in resource for collecting every rule bound in a namespace.
+RULES_PROBE = ResourceInfo(group="", version="v1", resource="", kind="", namespaced=True)
 SELF_REVIEW_RULES: Tuple[Object, ...] = (
     {
         "apiGroups": ["authorization.k8s.io"],
@@ -206,17 +209,78 @@ class RbacAuthorizer(ClusterBound):
             log.debug("denied %s", forbidden_message(attributes))
         return allowed, reason
 
-    def review(self, attributes: RequestAttributes, body: Object) -> Object:
-        """Evaluate a SelfSubjectAccessReview for the requesting user; return it with status."""
+    def review(self, attributes: RequestAttributes, body: Object) -> Optional[Object]:
+        """Evaluate an access or rules review and return the body with its status.
+
+        SelfSubjectAccessReview and SelfSubjectRulesReview are answered for the
+        requesting user, SubjectAccessReview for spec.user and spec.groups.
+        Returns None for any other virtual resource.
+        """
+        reviewed = attributes.resource
+        if reviewed is None:
+            return None
         spec = body.get("spec") or {}
-        asked = self.review_attributes(attributes.user, spec)
-        allowed, reason = self.authorize(asked)
         answer = dict(body)
-        answer.setdefault("apiVersion", "authorization.k8s.io/v1")
-        answer.setdefault("kind", "SelfSubjectAccessReview")
+        answer.setdefault("apiVersion", reviewed.api_version)
+        answer.setdefault("kind", reviewed.kind)
         answer.setdefault("metadata", {})
+        if reviewed.resource == "selfsubjectrulesreviews":
+            answer["status"] = self.rules_review(attributes.user, spec.get("namespace", ""))
+            return answer
+        if reviewed.resource == "selfsubjectaccessreviews":
+            user = attributes.user
+        elif reviewed.resource == "subjectaccessreviews":
+            user = UserInfo(
+                spec.get("user", ""), tuple(spec.get("groups") or ()), spec.get("uid", "")
+            )
+        else:
+            return None
+        allowed, reason = self.authorize(self.review_attributes(user, spec))
         answer["status"] = {"allowed": allowed, "reason": reason if allowed else ""}
         return answer
+
+    def rules_review(self, user: UserInfo, namespace: str) -> Object:
+        """Return a SelfSubjectRulesReview status: the rules that apply to user in namespace."""
+        groups = effective_groups(user)
+        if MASTERS_GROUP in groups:
+            return {
+                "resourceRules": [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}],
+                "nonResourceRules": [{"verbs": ["*"], "nonResourceURLs": ["*"]}],
+                "incomplete": False,
+            }
+        rules: List[Object] = []
+        if AUTHENTICATED_GROUP in groups:
+            rules.extend(SELF_REVIEW_RULES)
+            rules.append({"verbs": ["get"], "nonResourceURLs": list(DISCOVERY_PATHS)})
+        if self.cluster is not None:
+            probe = RequestAttributes(
+                user=user, verb="list", resource=RULES_PROBE, namespace=namespace
+            )
+            for _, granted in self._granted_rules(probe, groups):
+                rules.extend(granted)
+        resource_rules = []
+        non_resource_rules = []
+        for rule in rules:
+            if rule.get("nonResourceURLs"):
+                non_resource_rules.append(
+                    {
+                        "verbs": list(rule.get("verbs") or []),
+                        "nonResourceURLs": list(rule["nonResourceURLs"]),
+                    }
+                )
+            else:
+                entry = {
+                    key: list(rule.get(key) or [])
+                    for key in ("verbs", "apiGroups", "resources", "resourceNames")
+                }
+                resource_rules.append(
+                    {key: value for key, value in entry.items() if value or key == "verbs"}
+                )
+        return {
+            "resourceRules": resource_rules,
+            "nonResourceRules": non_resource_rules,
+            "incomplete": False,
+        }
 
     @staticmethod
     def review_attributes(user: UserInfo, spec: Dict[str, Any]) -> RequestAttributes:

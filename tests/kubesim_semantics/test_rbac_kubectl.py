@@ -7,8 +7,9 @@ watch carry fieldSelector=metadata.name), and the cluster-scope message.
 The rules follow https://kubernetes.io/docs/reference/access-authn-authz/rbac/
 ("Referring to resources": resourceNames do not restrict list, watch, create
 or deletecollection, except list and watch limited by a metadata.name field
-selector), and SelfSubjectAccessReview posted as JSON over HTTPS, as the
-Python client sends it. Rule matching in detail: test_rbac_rules.py.
+selector), `kubectl auth can-i --list` (SelfSubjectRulesReview), and
+SelfSubjectAccessReview and SubjectAccessReview posted as JSON over HTTPS, as
+the Python client sends them. Rule matching in detail: test_rbac_rules.py.
 """
 
 from __future__ import annotations
@@ -205,19 +206,12 @@ def test_wait_for_delete_uses_field_selector(kubesim: Any, kubectl_bin: Path, ro
     assert "forbidden" not in result.stderr
 
 
-def post_review(kubesim: Any, token: str, attributes: Dict[str, str]) -> Dict[str, Any]:
-    """POST a SelfSubjectAccessReview as JSON, as the Python kubernetes client does."""
+def post_json(kubesim: Any, token: str, plural: str, body: Dict[str, Any]) -> Dict[str, Any]:
+    """POST a review to authorization.k8s.io/v1 as JSON, as the Python kubernetes client does."""
     context = ssl.create_default_context(cadata=kubesim.cluster.ca_pem)
-    body = json.dumps(
-        {
-            "apiVersion": "authorization.k8s.io/v1",
-            "kind": "SelfSubjectAccessReview",
-            "spec": {"resourceAttributes": attributes},
-        }
-    )
     request = urllib.request.Request(
-        f"{kubesim.url}/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
-        data=body.encode(),
+        f"{kubesim.url}/apis/authorization.k8s.io/v1/{plural}",
+        data=json.dumps(body).encode(),
         headers={
             "Authorization": f"Bearer {token}",
             "Content-Type": "application/json",
@@ -229,6 +223,15 @@ def post_review(kubesim: Any, token: str, attributes: Dict[str, str]) -> Dict[st
         assert response.status == 201
         answer: Dict[str, Any] = json.loads(response.read())
     return answer
+
+
+def post_review(kubesim: Any, token: str, attributes: Dict[str, str]) -> Dict[str, Any]:
+    body = {
+        "apiVersion": "authorization.k8s.io/v1",
+        "kind": "SelfSubjectAccessReview",
+        "spec": {"resourceAttributes": attributes},
+    }
+    return post_json(kubesim, token, "selfsubjectaccessreviews", body)
 
 
 def test_review_over_json_answers_per_user(kubesim: Any, kubectl_bin: Path) -> None:
@@ -245,3 +248,34 @@ def test_review_over_json_answers_per_user(kubesim: Any, kubectl_bin: Path) -> N
     assert granted["status"]["allowed"] is True
     assert refused["status"]["allowed"] is False
     assert granted["kind"] == "SelfSubjectAccessReview"
+
+
+def test_can_i_list_shows_bound_rules(kubesim: Any, kubectl_bin: Path, robot: Path) -> None:
+    result = run_tool(
+        kubectl_bin, "auth", "can-i", "--list", "-n", "ops", env=kubesim.env(), kubeconfig=robot
+    )
+    assert result.returncode == 0, result.stderr
+    rows = {" ".join(line.split()) for line in result.stdout.splitlines()}
+    assert "configmaps [] [settings] [get list watch delete]" in rows
+    assert "pods [] [] [get list]" in rows
+    assert not any(row.startswith("nodes ") for row in rows)
+
+
+def test_subject_access_review_for_other_user(kubesim: Any, kubectl_bin: Path) -> None:
+    apply(kubectl_bin, kubesim.env(), SETUP)
+    admin_token = kubesim.cluster.admin_token
+    robot_user = service_account_user("ops", "robot")
+    body = {
+        "apiVersion": "authorization.k8s.io/v1",
+        "kind": "SubjectAccessReview",
+        "spec": {
+            "user": robot_user.username,
+            "groups": list(robot_user.groups),
+            "resourceAttributes": {"namespace": "ops", "verb": "list", "resource": "pods"},
+        },
+    }
+    granted = post_json(kubesim, admin_token, "subjectaccessreviews", body)
+    body["spec"]["resourceAttributes"]["verb"] = "delete"
+    refused = post_json(kubesim, admin_token, "subjectaccessreviews", body)
+    assert granted["status"]["allowed"] is True
+    assert refused["status"]["allowed"] is False

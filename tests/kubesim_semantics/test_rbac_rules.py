@@ -219,20 +219,70 @@ def test_forbidden_message_subresource() -> None:
     )
 
 
+def reviewing(plural: str, kind: str, user: UserInfo = ROBOT) -> RequestAttributes:
+    reviews = ResourceInfo("authorization.k8s.io", "v1", plural, kind, namespaced=False)
+    return RequestAttributes(user=user, verb="create", resource=reviews)
+
+
 def test_review_answers_allowed(authorizer: RbacAuthorizer) -> None:
+    attributes = {"namespace": "ops", "verb": "get", "resource": "configmaps", "name": "settings"}
+    body = {"spec": {"resourceAttributes": attributes}}
+    caller = reviewing("selfsubjectaccessreviews", "SelfSubjectAccessReview")
+    answer = authorizer.review(caller, body)
+    assert answer is not None
+    assert answer["status"]["allowed"] is True
+    assert answer["kind"] == "SelfSubjectAccessReview"
+    attributes["name"] = "other"
+    denied = authorizer.review(caller, body)
+    assert denied is not None
+    assert denied["status"]["allowed"] is False
+
+
+def test_subject_review_uses_spec_user(authorizer: RbacAuthorizer) -> None:
     body = {
-        "apiVersion": "authorization.k8s.io/v1",
-        "kind": "SelfSubjectAccessReview",
         "spec": {
-            "resourceAttributes": {
-                "namespace": "ops",
-                "verb": "get",
-                "resource": "configmaps",
-                "name": "settings",
-            }
-        },
+            "user": "alice",
+            "groups": ["developers"],
+            "resourceAttributes": {"namespace": "ops", "verb": "list", "resource": "pods"},
+        }
     }
-    caller = RequestAttributes(user=ROBOT, verb="create", resource=None)
-    assert authorizer.review(caller, body)["status"]["allowed"] is True
-    body["spec"]["resourceAttributes"]["name"] = "other"
-    assert authorizer.review(caller, body)["status"]["allowed"] is False
+    answer = authorizer.review(reviewing("subjectaccessreviews", "SubjectAccessReview"), body)
+    assert answer is not None
+    assert answer["status"]["allowed"] is True
+
+
+def test_rules_review_lists_bound_rules(authorizer: RbacAuthorizer) -> None:
+    answer = authorizer.review(
+        reviewing("selfsubjectrulesreviews", "SelfSubjectRulesReview"),
+        {"spec": {"namespace": "ops"}},
+    )
+    assert answer is not None
+    rules = answer["status"]["resourceRules"]
+    assert {
+        "verbs": ["get", "list", "watch", "update"],
+        "apiGroups": [""],
+        "resources": ["configmaps"],
+        "resourceNames": ["settings"],
+    } in rules
+    assert {"apiGroups": [""], "resources": ["nodes"], "verbs": ["*"]} in rules
+    assert answer["status"]["incomplete"] is False
+
+
+def test_rules_review_outside_namespace(authorizer: RbacAuthorizer) -> None:
+    answer = authorizer.review(
+        reviewing("selfsubjectrulesreviews", "SelfSubjectRulesReview"),
+        {"spec": {"namespace": "other"}},
+    )
+    assert answer is not None
+    assert not any(
+        "configmaps" in rule.get("resources", []) for rule in answer["status"]["resourceRules"]
+    )
+
+
+def test_other_virtual_resource_not_answered(authorizer: RbacAuthorizer) -> None:
+    assert (
+        authorizer.review(
+            reviewing("localsubjectaccessreviews", "LocalSubjectAccessReview"), {"spec": {}}
+        )
+        is None
+    )

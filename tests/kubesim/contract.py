@@ -25,6 +25,10 @@ from typing import Any, Callable, Dict, List, Optional, Protocol, Tuple
 
 Object = Dict[str, Any]
 
+# Annotation in which the jobs actor keeps a Pod's combined output (the last
+# 64 KiB); the core may serve GET .../pods/<name>/log from it.
+POD_LOG_ANNOTATION = "kubesim.io/log"
+
 
 @dataclass(frozen=True)
 class UserInfo:

@@ -39,10 +39,9 @@ import threading
 import time
 from typing import Dict, List, Optional, Tuple
 
-from tests.kubesim.contract import ApiError, Cluster, Object, ResourceInfo
+from tests.kubesim.contract import POD_LOG_ANNOTATION, ApiError, Cluster, Object, ResourceInfo
 from tests.kubesim.controllers import jobvolumes
 from tests.kubesim.controllers.base import (
-    ANNOTATION_PREFIX,
     ResyncController,
     condition_true,
     delete_quietly,
@@ -60,7 +59,7 @@ KUBECTL_DIR_VARIABLE = "KUBESIM_KUBECTL_DIR"
 # Extra variables for every Job command, such as shorter waits in tests; the
 # container's own env wins over them.
 EXTRA_ENV_VARIABLE = "KUBESIM_JOB_ENV"
-LOG_ANNOTATION = ANNOTATION_PREFIX + "log"
+LOG_ANNOTATION = POD_LOG_ANNOTATION
 # Defaults of batch/v1 JobSpec (k8s.io/api batch/v1 types.go).
 DEFAULT_BACKOFF_LIMIT = 6
 # Upper bound on one attempt, so a runaway script cannot hang a test run.

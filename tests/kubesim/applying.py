@@ -274,7 +274,21 @@ def apply(
     body = {k: v for k, v in applied.items() if k != "metadata"}
     merged = patching.strategic_merge(result, body) if merge else dict(result, **body)
     meta = merged.setdefault("metadata", {})
-    for key, value in (applied.get("metadata") or {}).items():
+    _merge_metadata(meta, applied.get("metadata") or {})
+
+    new_entries = []
+    for entry, owned in others:
+        remaining = owned - applied_paths if force else owned
+        if remaining:
+            new_entries.append(dict(entry, fieldsV1=to_fields_v1(remaining)))
+    new_entries.append(_entry(manager, "Apply", applied.get("apiVersion", ""), applied_paths))
+    meta["managedFields"] = new_entries
+    return merged
+
+
+def _merge_metadata(meta: Object, applied_meta: Object) -> None:
+    """Merge applied labels, annotations and finalizers into meta; system fields stay."""
+    for key, value in applied_meta.items():
         if key in _SYSTEM_METADATA:
             continue
         if isinstance(value, dict) and isinstance(meta.get(key), dict):
@@ -283,15 +297,6 @@ def apply(
             meta[key] = meta[key] + [f for f in value if f not in meta[key]]
         else:
             meta[key] = copy.deepcopy(value)
-
-    new_entries = []
-    for entry, owned in others:
-        owned -= applied_paths if force else set()
-        if owned:
-            new_entries.append(dict(entry, fieldsV1=to_fields_v1(owned)))
-    new_entries.append(_entry(manager, "Apply", applied.get("apiVersion", ""), applied_paths))
-    meta["managedFields"] = new_entries
-    return merged
 
 
 def _dotted(path: Path) -> str:
@@ -338,7 +343,8 @@ def _conflict_error(
 
 
 def user_agent_manager(user_agent: str) -> str:
-    """Derive the default field manager from a User-Agent, as kube-apiserver does (its program name)."""
+    """Derive the default field manager from a User-Agent, as kube-apiserver does (its "
+    "program name)."""
     name = user_agent.split("/", 1)[0].strip()
     return name[:128] or "unknown"
 

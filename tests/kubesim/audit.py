@@ -12,7 +12,9 @@ from typing import Callable, List, Optional
 class AuditEntry:
     time: str
     user: str
-    verb: str  # get list watch create update patch delete deletecollection, or the HTTP method for non-resource paths
+    # get list watch create update patch delete deletecollection; the HTTP method, lower case,
+    # for non-resource paths.
+    verb: str
     method: str
     path: str  # including the query string
     resource: str  # plural, "" for non-resource paths

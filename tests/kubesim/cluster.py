@@ -85,7 +85,8 @@ class SimCluster:
             raise ApiError(
                 404,
                 "NotFound",
-                f"the server could not find the requested resource ({resource.resource}.{resource.group})",
+                "the server could not find the requested resource "
+                f"({resource.resource}.{resource.group})",
             )
         return served
 
@@ -136,7 +137,8 @@ class SimCluster:
             raise ApiError(
                 404,
                 "NotFound",
-                f'the server could not find the requested resource: no kind "{obj.get("kind")}" is registered for version "{obj.get("apiVersion")}"',
+                "the server could not find the requested resource: no kind "
+                f'"{obj.get("kind")}" is registered for version "{obj.get("apiVersion")}"',
             )
         return served
 
@@ -146,7 +148,7 @@ class SimCluster:
         return self.ops.create(served, namespace, obj, manager="kubesim", keep_metadata=False)
 
     def load_object(self, obj: Object) -> Object:
-        """Create obj keeping the metadata it gives (uid, timestamps, deletionTimestamp, finalizers).
+        """Create obj keeping its metadata (uid, timestamps, deletionTimestamp, finalizers).
 
         An object of the same name (e.g. a bootstrap namespace in a loaded dump) is replaced.
         """

@@ -16,7 +16,8 @@ from tests.kubesim.registry import Registry, Served
 
 Object = Dict[str, Any]
 
-# The version kube-apiserver reports; kubectl warns when client and server differ by more than one minor.
+# The version reported as kube-apiserver's; kubectl warns when client and server are more
+# than one minor version apart.
 SERVER_VERSION: Object = {
     "major": "1",
     "minor": "34",

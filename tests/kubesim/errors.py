@@ -142,7 +142,10 @@ def forbidden(
     group = f' in API group "{resource.group}"'
     scope = f' in the namespace "{namespace}"' if namespace else " at the cluster scope"
     target = f'{qualified(resource)} "{name}"' if name else qualified(resource)
-    message = f'{target} is forbidden: User "{user}" cannot {verb} resource "{resource.resource}"{group}{scope}'
+    message = (
+        f'{target} is forbidden: User "{user}" cannot {verb} '
+        f'resource "{resource.resource}"{group}{scope}'
+    )
     if reason:
         message += f": {reason}"
     return ApiError(403, "Forbidden", message, details=_details(resource, name))
@@ -161,7 +164,9 @@ def unsupported_media_type(content_type: str) -> ApiError:
     return ApiError(
         415,
         "UnsupportedMediaType",
-        f'the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got "{content_type}")',
+        "the body of the request was in an unknown format - accepted media types include: "
+        "application/json, application/yaml, application/vnd.kubernetes.protobuf "
+        f'(got "{content_type}")',
     )
 
 

@@ -55,18 +55,28 @@ _NO_GENERATION = {
 _SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _SUBDOMAIN_MESSAGE = (
-    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
+    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' "
+    "or '.', "
     "and must start and end with an alphanumeric character (e.g. 'example.com', regex used for "
     "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
 )
 _LABEL_MESSAGE = (
-    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must "
+    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
+    "and must "
     "start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for "
     "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
 )
 # Characters of generated name suffixes (k8s.io/apimachinery/pkg/util/rand, no vowels).
 _SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 _SUFFIX_LENGTH = 5
+# Metadata that only the server sets; a create request's values are dropped.
+_SYSTEM_FIELDS = (
+    "uid",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "selfLink",
+)
 FOREGROUND = "foregroundDeletion"
 ORPHAN = "orphan"
 CRD_CLEANUP = "customresourcecleanup.apiextensions.k8s.io"
@@ -103,6 +113,28 @@ class StaleRead(Exception):
     """The object changed between the read that a patch was built on and its commit."""
 
 
+def _merge_subresource(current: Object, new: Object, subresource: str) -> Object:
+    """Take only status (or, for /finalize, spec.finalizers) from the request."""
+    merged = copy.deepcopy(current)
+    if subresource == "finalize":
+        finalizers = (new.get("spec") or {}).get("finalizers") or []
+        merged.setdefault("spec", {})["finalizers"] = list(finalizers)
+    elif "status" in new:
+        merged["status"] = new["status"]
+    else:
+        merged.pop("status", None)
+    return merged
+
+
+def _next_generation(served: Served, current: Object, new: Object) -> int:
+    generation = int(current["metadata"].get("generation", 1) or 1)
+    changed = _spec_part(current) != _spec_part(new)
+    # Custom resources without a status subresource bump on any change outside metadata.
+    if served.crd_name and "status" not in served.info.subresources:
+        changed = changed or current.get("status") != new.get("status")
+    return generation + 1 if changed else generation
+
+
 class Operations:
     def __init__(self, cluster: SimCluster) -> None:
         self.cluster = cluster
@@ -136,7 +168,8 @@ class Operations:
         kind = body.get("kind")
         if api_version and api_version != info.api_version:
             raise errors.bad_request(
-                f"the API version in the data ({api_version}) does not match the expected API version ({info.api_version})"
+                f"the API version in the data ({api_version}) does not match the expected API "
+                f"version ({info.api_version})"
             )
         if kind and kind != info.kind:
             raise errors.bad_request(
@@ -307,29 +340,42 @@ class Operations:
         if served.info.namespaced:
             if meta.get("namespace") and namespace and meta["namespace"] != namespace:
                 raise errors.bad_request(
-                    "the namespace of the provided object does not match the namespace sent on the request"
+                    "the namespace of the provided object does not match the namespace sent "
+                    "on the request"
                 )
             meta["namespace"] = namespace or meta.get("namespace") or "default"
         else:
             meta.pop("namespace", None)
         self._check_crd_terminating(served)
+        self._set_create_metadata(served, obj, keep_metadata=keep_metadata)
+        self._prepare_kind(served, obj, None)
+        if manager and not keep_metadata:
+            meta.pop("managedFields", None)
+            applying.record_update(None, obj, manager)
+
+        obj = self._admit(attributes, "CREATE", obj, None) or obj
+        with self.store.lock:
+            key = key_of(served.info, obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
+            if self.store.get(key) is not None:
+                raise errors.already_exists(served.info, obj["metadata"]["name"])
+            if dry_run:
+                return obj
+            stored = self.store.put(served.info, obj, "ADDED")
+        self.cluster.after_write(served, stored)
+        return stored
+
+    def _set_create_metadata(self, served: Served, obj: Object, *, keep_metadata: bool) -> None:
+        """Set name, uid, creationTimestamp and generation as the registry does on create."""
+        meta = obj["metadata"]
         if meta.get("resourceVersion") and not keep_metadata:
             raise errors.internal("resourceVersion should not be set on objects to be created")
         meta.pop("resourceVersion", None)
         if not keep_metadata:
-            for field in (
-                "uid",
-                "creationTimestamp",
-                "deletionTimestamp",
-                "deletionGracePeriodSeconds",
-                "selfLink",
-            ):
+            for field in _SYSTEM_FIELDS:
                 meta.pop(field, None)
-        generated = not meta.get("name") and bool(meta.get("generateName"))
-        if generated:
-            meta["name"] = meta["generateName"] + "".join(
-                random.choice(_SUFFIX_ALPHABET) for _ in range(_SUFFIX_LENGTH)
-            )
+        if not meta.get("name") and meta.get("generateName"):
+            suffix = "".join(random.choice(_SUFFIX_ALPHABET) for _ in range(_SUFFIX_LENGTH))
+            meta["name"] = meta["generateName"] + suffix
         self._validate_name(served, obj)
         self._check_finalizer_names(served, obj)
         meta.setdefault("uid", str(uuid.uuid4()))
@@ -338,21 +384,6 @@ class Operations:
             meta["generation"] = meta.get("generation", 1) if keep_metadata else 1
         else:
             meta.pop("generation", None)
-        self._prepare_kind(served, obj, None)
-        if manager and not keep_metadata:
-            meta.pop("managedFields", None)
-            applying.record_update(None, obj, manager)
-
-        obj = self._admit(attributes, "CREATE", obj, None) or obj
-        with self.store.lock:
-            key = key_of(served.info, meta.get("namespace", ""), obj["metadata"]["name"])
-            if self.store.get(key) is not None:
-                raise errors.already_exists(served.info, obj["metadata"]["name"])
-            if dry_run:
-                return obj
-            stored = self.store.put(served.info, obj, "ADDED")
-        self.cluster.after_write(served, stored)
-        return stored
 
     def _check_crd_terminating(self, served: Served) -> None:
         if not served.crd_name:
@@ -394,11 +425,13 @@ class Operations:
         meta = new.setdefault("metadata", {})
         if meta.get("name") and meta["name"] != name:
             raise errors.bad_request(
-                f"the name of the object ({meta['name']}) does not match the name on the URL ({name})"
+                f"the name of the object ({meta['name']}) does not match the name on the URL "
+                f"({name})"
             )
         if served.info.namespaced and meta.get("namespace") and meta["namespace"] != namespace:
             raise errors.bad_request(
-                "the namespace of the provided object does not match the namespace sent on the request"
+                "the namespace of the provided object does not match the namespace sent on "
+                "the request"
             )
         key = key_of(served.info, namespace, name)
         expected_version = meta.get("resourceVersion")
@@ -408,11 +441,7 @@ class Operations:
             current = self.store.get(key)
             if current is None:
                 raise errors.not_found(served.info, name)
-            current_version = current["metadata"].get("resourceVersion")
-            if expected_version and expected_version != current_version:
-                raise errors.conflict(served.info, name)
-            if base_version is not None and base_version != current_version:
-                raise StaleRead()
+            self._check_version(served, name, current, expected_version, base_version)
             candidate = self._merge_update(served, current, copy.deepcopy(new), subresource)
             if manager and apply_manager:
                 applying.record_update(current, candidate, manager, subresource=subresource)
@@ -422,41 +451,37 @@ class Operations:
                 latest = self.store.get(key)
                 if latest is None:
                     raise errors.not_found(served.info, name)
-                if latest["metadata"].get("resourceVersion") != current_version:
-                    if expected_version:
-                        raise errors.conflict(served.info, name)
-                    if base_version is not None:
-                        raise StaleRead()
-                    continue
-                return self._commit_update(served, current, candidate, dry_run=dry_run)
+                if latest["metadata"].get("resourceVersion") == current["metadata"].get(
+                    "resourceVersion"
+                ):
+                    return self._commit_update(served, current, candidate, dry_run=dry_run)
+                self._check_version(served, name, latest, expected_version, base_version)
         raise errors.conflict(served.info, name)
+
+    def _check_version(
+        self,
+        served: Served,
+        name: str,
+        current: Object,
+        expected_version: Optional[str],
+        base_version: Optional[str],
+    ) -> None:
+        """Raise 409 for a stale precondition, or StaleRead when a patch's base changed."""
+        current_version = current["metadata"].get("resourceVersion")
+        if expected_version and expected_version != current_version:
+            raise errors.conflict(served.info, name)
+        if base_version is not None and base_version != current_version:
+            raise StaleRead()
 
     def _merge_update(
         self, served: Served, current: Object, new: Object, subresource: str
     ) -> Object:
+        """Return the object an update stores: system fields and status kept as the strategy does."""
+        if subresource in ("status", "finalize"):
+            return _merge_subresource(current, new, subresource)
         meta = new["metadata"]
         old_meta = current["metadata"]
-        if subresource == "status":
-            merged = copy.deepcopy(current)
-            if "status" in new:
-                merged["status"] = new["status"]
-            else:
-                merged.pop("status", None)
-            return merged
-        if subresource == "finalize":
-            merged = copy.deepcopy(current)
-            merged.setdefault("spec", {})["finalizers"] = list(
-                (new.get("spec") or {}).get("finalizers") or []
-            )
-            return merged
-        for field in (
-            "uid",
-            "creationTimestamp",
-            "deletionTimestamp",
-            "deletionGracePeriodSeconds",
-            "namespace",
-            "name",
-        ):
+        for field in (*_SYSTEM_FIELDS, "namespace", "name"):
             if field in old_meta:
                 meta[field] = old_meta[field]
             else:
@@ -471,20 +496,10 @@ class Operations:
         self._prepare_kind(served, new, current)
         if served.info.resource == "namespaces" and served.info.group == "":
             # spec.finalizers changes only through the finalize subresource (namespace/strategy.go).
-            new.setdefault("spec", {})["finalizers"] = (current.get("spec") or {}).get(
-                "finalizers", []
-            )
-            new["status"] = current.get("status", {})
+            current_finalizers = (current.get("spec") or {}).get("finalizers", [])
+            new.setdefault("spec", {})["finalizers"] = current_finalizers
         if self._uses_generation(served):
-            generation = int(old_meta.get("generation", 1) or 1)
-            # Custom resources without a status subresource bump on any non-metadata change.
-            if _spec_part(current) != _spec_part(new) or (
-                served.crd_name
-                and "status" not in served.info.subresources
-                and current.get("status") != new.get("status")
-            ):
-                generation += 1
-            meta["generation"] = generation
+            meta["generation"] = _next_generation(served, current, new)
         else:
             meta.pop("generation", None)
         return new
@@ -504,7 +519,8 @@ class Operations:
                     [
                         errors.field_forbidden(
                             "metadata.finalizers",
-                            f"no new finalizers can be added if the object is being deleted, found new finalizers []string{{{listed}}}",
+                            "no new finalizers can be added if the object is being deleted, "
+                            f"found new finalizers []string{{{listed}}}",
                         )
                     ],
                 )
@@ -607,7 +623,8 @@ class Operations:
     def _patched(
         self, served: Served, name: str, current: Object, patch_type: str, patch_body: Any
     ) -> Object:
-        """Return current with the patch applied; resourceVersion stays only if the patch sets it."""
+        """Return current with the patch applied; resourceVersion stays only if the patch "
+        "sets it."""
         if patch_type == "json":
             patched = patching.json_patch(current, patch_body)
             pins_version = any(
@@ -631,7 +648,8 @@ class Operations:
         meta = patched.setdefault("metadata", {})
         if meta.get("name", name) != name:
             raise errors.bad_request(
-                f"the name of the object ({meta['name']}) does not match the name on the URL ({name})"
+                f"the name of the object ({meta['name']}) does not match the name on the URL "
+                f"({name})"
             )
         if not pins_version:
             meta.pop("resourceVersion", None)
@@ -650,7 +668,8 @@ class Operations:
         body_meta = body.get("metadata") or {}
         if body_meta.get("name") and body_meta["name"] != name:
             raise errors.bad_request(
-                f"the name of the object ({body_meta['name']}) does not match the name on the URL ({name})"
+                f"the name of the object ({body_meta['name']}) does not match the name on the "
+                f"URL ({name})"
             )
 
     def _apply(
@@ -813,7 +832,8 @@ class Operations:
                     "type": "Terminating",
                     "status": "True",
                     "reason": "InstanceDeletionPending",
-                    "message": "CustomResourceDefinition marked for deletion; instances are being deleted",
+                    "message": "CustomResourceDefinition marked for deletion; instances are "
+                    "being deleted",
                     "lastTransitionTime": now(),
                 }
             )

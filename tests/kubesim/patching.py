@@ -93,7 +93,8 @@ def _failing_path(patch_ops: List[Object], document: Object) -> str:
 def _evanphx_message(detail: str, patch_ops: List[Object]) -> str:
     for op in patch_ops:
         if op.get("op") in ("remove", "replace"):
-            return f"{op['op']} operation does not apply: doc is missing key: {op.get('path', '')}: missing value"
+            path = op.get("path", "")
+            return f"{op['op']} operation does not apply: doc is missing key: {path}: missing value"
     return f"add operation does not apply: doc is missing path: {detail}: missing value"
 
 
@@ -130,38 +131,39 @@ def strategic_merge(original: Any, patch: Any, *, field: str = "", parent: str =
         return None
 
     result = copy.deepcopy(original)
-    retain = patch.get("$retainKeys")
     for key, value in patch.items():
         if key.startswith("$setElementOrder/") or key in ("$patch", "$retainKeys"):
             continue
         if key.startswith("$deleteFromPrimitiveList/"):
             name = key.split("/", 1)[1]
             result[name] = [item for item in result.get(name, []) or [] if item not in value]
-            continue
-        if value is None:
-            result.pop(key, None)
-            continue
-        if isinstance(value, list):
-            result[key] = _merge_list(result.get(key), value, field=key, parent=field)
-            order = patch.get(f"$setElementOrder/{key}")
-            if order is not None and isinstance(result[key], list):
-                result[key] = _apply_order(result[key], order, merge_key_for(key, field))
-        elif isinstance(value, dict):
-            merged = strategic_merge(result.get(key), value, field=key, parent=field)
-            if merged is None:
-                result.pop(key, None)
-            else:
-                result[key] = merged
         else:
-            result[key] = copy.deepcopy(value)
+            _merge_field(result, key, value, field)
+
+    retain = patch.get("$retainKeys")
     if isinstance(retain, list):
         result = {k: v for k, v in result.items() if k in retain}
     for key, order in patch.items():
-        if key.startswith("$setElementOrder/"):
-            name = key.split("/", 1)[1]
-            if name not in patch and isinstance(result.get(name), list):
-                result[name] = _apply_order(result[name], order, merge_key_for(name, field))
+        name = key.split("/", 1)[1] if key.startswith("$setElementOrder/") else ""
+        if name and isinstance(result.get(name), list):
+            result[name] = _apply_order(result[name], order, merge_key_for(name, field))
     return result
+
+
+def _merge_field(result: Object, key: str, value: Any, parent: str) -> None:
+    """Merge one patch field into result: null deletes, lists and maps merge, scalars replace."""
+    if value is None:
+        result.pop(key, None)
+    elif isinstance(value, list):
+        result[key] = _merge_list(result.get(key), value, field=key, parent=parent)
+    elif isinstance(value, dict):
+        merged = strategic_merge(result.get(key), value, field=key, parent=parent)
+        if merged is None:
+            result.pop(key, None)
+        else:
+            result[key] = merged
+    else:
+        result[key] = copy.deepcopy(value)
 
 
 def _merge_list(original: Any, patch: List[Any], *, field: str, parent: str) -> List[Any]:
@@ -206,7 +208,8 @@ def _merge_list(original: Any, patch: List[Any], *, field: str, parent: str) -> 
 
 
 def _apply_order(items: List[Any], order: Sequence[Any], merge_key: Optional[str]) -> List[Any]:
-    """Reorder items as `$setElementOrder` lists them; unlisted items keep their place at the end."""
+    """Reorder items as `$setElementOrder` lists them; unlisted items keep their place at the "
+    "end."""
 
     def identity(item: Any) -> Any:
         if merge_key and isinstance(item, dict):

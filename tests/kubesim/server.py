@@ -35,7 +35,8 @@ from tests.kubesim.store import Event
 Object = Dict[str, Any]
 LOG = logging.getLogger(__name__)
 
-# kube-apiserver picks a random watch timeout in [min-request-timeout, 2x] (default 30 to 60 minutes).
+# kube-apiserver picks a random watch timeout between --min-request-timeout and twice that
+# (30 to 60 minutes by default); kubesim takes the lower bound.
 DEFAULT_WATCH_TIMEOUT = 1800
 # How often an idle watch wakes to notice a server shutdown.
 WATCH_POLL_SECONDS = 0.5
@@ -224,8 +225,8 @@ class Handler(BaseHTTPRequestHandler):
                 raise ApiError(
                     403,
                     "Forbidden",
-                    f'forbidden: User "{attributes.user.username}" cannot {verb} path "{attributes.path}"'
-                    + (f": {reason}" if reason else ""),
+                    f'forbidden: User "{attributes.user.username}" cannot {verb} path '
+                    f'"{attributes.path}"' + (f": {reason}" if reason else ""),
                 )
             resource = attributes.resource
             if attributes.subresource:
@@ -291,7 +292,7 @@ class Handler(BaseHTTPRequestHandler):
             ]
             name = selected[0] if len(selected) == 1 else ""
         if verb in ("watch", "list") and route.name:
-            # Watching a single object by name: `/watch/.../name` or fieldSelector; treat as a filtered watch.
+            # A watch of one object by name (`/watch/<resource>/<name>`) is a filtered watch.
             query = dict(
                 query,
                 fieldSelector=",".join(
@@ -546,7 +547,8 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError(
                 415,
                 "UnsupportedMediaType",
-                f"the body of the request was in an unknown format - accepted media types include: {', '.join(PATCH_TYPES)}",
+                "the body of the request was in an unknown format - accepted media types "
+                f"include: {', '.join(PATCH_TYPES)}",
             )
         patch_body = self._decode_body(body)
         existed = self.cluster.get(served.info, route.namespace, route.name) is not None
@@ -814,7 +816,8 @@ def _paginate(
             start = tuple(state["start"])
         except (ValueError, KeyError, TypeError, binascii.Error):
             raise errors.bad_request(
-                "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)"
+                "continue key is not valid: incorrect encoded start resourceVersion (version "
+                "meta.k8s.io/v1)"
             ) from None
         items = [
             obj

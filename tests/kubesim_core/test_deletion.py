@@ -69,8 +69,8 @@ def test_no_new_finalizers_while_deleting(bare):
     assert answer.code == 422
     assert answer.body["reason"] == "Invalid"
     assert (
-        'metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{"example.com/late"}'
-        in answer.body["message"]
+        "metadata.finalizers: Forbidden: no new finalizers can be added if the object is "
+        'being deleted, found new finalizers []string{"example.com/late"}' in answer.body["message"]
     )
 
 
@@ -83,7 +83,8 @@ def test_uid_precondition_mismatch_is_conflict(bare):
     assert answer.body["reason"] == "Conflict"
     assert (
         answer.body["message"]
-        == f'Operation cannot be fulfilled on configmaps "pre": Precondition failed: UID in precondition: not-the-uid, UID in object meta: {uid}'
+        == 'Operation cannot be fulfilled on configmaps "pre": Precondition failed: '
+        f"UID in precondition: not-the-uid, UID in object meta: {uid}"
     )
     assert api.get(f"{CM}/pre").code == 200
 
@@ -94,7 +95,8 @@ def test_resource_version_precondition_mismatch_is_conflict(bare):
     answer = api.delete(f"{CM}/rv", {"preconditions": {"resourceVersion": "1"}})
     assert answer.code == 409
     assert answer.body["message"].endswith(
-        f"Precondition failed: ResourceVersion in precondition: 1, ResourceVersion in object meta: {version}"
+        "Precondition failed: ResourceVersion in precondition: 1, ResourceVersion in object "
+        f"meta: {version}"
     )
     matching = api.delete(f"{CM}/rv", {"preconditions": {"resourceVersion": version}})
     assert matching.code == 200

@@ -167,7 +167,8 @@ def test_install_upgrade_list_status_uninstall(helm, kubesim, chart):
 
 
 def _play_deployment_controller(cluster: Cluster, stop: threading.Event) -> None:
-    """Mark every Deployment rolled out: a controlled ReplicaSet with ready replicas, then status."""
+    """Mark every Deployment rolled out: a controlled ReplicaSet with ready replicas, then "
+    "status."""
     deployments = cluster.resource_for("apps/v1", "Deployment")
     replicasets = cluster.resource_for("apps/v1", "ReplicaSet")
     while not stop.wait(0.2):

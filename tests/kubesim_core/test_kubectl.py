@@ -145,7 +145,10 @@ def test_server_side_apply_conflict_then_force(kubectl, kubesim):
 
 def test_json_patch_failing_test_exits_nonzero(kubectl, kubesim):
     kubectl("create", "configmap", "guarded", "--from-literal=state=open")
-    patch = '[{"op":"test","path":"/data/state","value":"closed"},{"op":"replace","path":"/data/state","value":"x"}]'
+    patch = (
+        '[{"op":"test","path":"/data/state","value":"closed"},'
+        '{"op":"replace","path":"/data/state","value":"x"}]'
+    )
     result = kubectl("patch", "configmap", "guarded", "--type", "json", "-p", patch, check=False)
     assert result.returncode != 0
     assert "testing value /data/state failed: test failed" in result.stderr

@@ -206,7 +206,9 @@ def test_concurrent_patches_both_land(bare):
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
-    assert sorted(api.get(f"{CM}/busy").body["data"]) == [f"k{index}" for index in range(8)] + ["seed"]
+    assert sorted(api.get(f"{CM}/busy").body["data"]) == [f"k{index}" for index in range(8)] + [
+        "seed"
+    ]
 
 
 def test_review_hook_answers_access_review(make):

@@ -104,7 +104,10 @@ def test_load_keeps_stuck_deletion(bare):
     assert stuck["metadata"]["deletionTimestamp"] == "2025-01-03T00:00:00Z"
     assert stuck["metadata"]["finalizers"] == ["gpu.metax-tech.com"]
     assert stuck["metadata"]["uid"] == "11111111-2222-3333-4444-555555555555"
-    path = "/apis/gpu.metax-tech.com/v1alpha1/namespaces/metax-operator/clusteroperators/cluster-operator"
+    path = (
+        "/apis/gpu.metax-tech.com/v1alpha1/namespaces/metax-operator"
+        "/clusteroperators/cluster-operator"
+    )
     api = Api(bare)
     assert api.patch(path, [{"op": "remove", "path": "/metadata/finalizers"}], "json").code == 200
     assert api.get(path).code == 404

@@ -164,7 +164,8 @@ def test_invalid_name_is_invalid(bare):
     assert bad.code == 422
     assert bad.body["reason"] == "Invalid"
     assert bad.body["message"].startswith(
-        'ConfigMap "Not_Valid" is invalid: metadata.name: Invalid value: "Not_Valid": a lowercase RFC 1123 subdomain'
+        'ConfigMap "Not_Valid" is invalid: metadata.name: Invalid value: "Not_Valid": a '
+        "lowercase RFC 1123 subdomain"
     )
 
 

@@ -115,7 +115,10 @@ def test_watch_too_old_version_is_gone(bare):
 def test_watch_list_ends_initial_events_with_bookmark(bare):
     api = Api(bare)
     api.post(CM, configmap("listed"))
-    path = f"{CM}?watch=1&sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan&timeoutSeconds=1"
+    path = (
+        f"{CM}?watch=1&sendInitialEvents=true&allowWatchBookmarks=true"
+        "&resourceVersionMatch=NotOlderThan&timeoutSeconds=1"
+    )
     events = list(api.watch(path))
     assert [e["type"] for e in events] == ["ADDED", "BOOKMARK"]
     assert events[1]["object"]["metadata"]["annotations"] == {"k8s.io/initial-events-end": "true"}

@@ -15,8 +15,8 @@ https://kubernetes.io/docs/reference/access-authn-authz/rbac/ describes:
 The default discovery roles of a real cluster (system:discovery,
 system:basic-user, system:public-info-viewer) are built in for every
 authenticated user rather than stored, so state files need not carry them.
-SelfSubjectAccessReview, SubjectAccessReview and SelfSubjectRulesReview are
-answered through ``review``. Not modelled: escalation and bind checks on Role
+``review`` evaluates SelfSubjectAccessReview, SubjectAccessReview and
+SelfSubjectRulesReview. Not modelled: escalation and bind checks on Role
 writes, and the ABAC, node and webhook authorizers.
 """
 
@@ -194,7 +194,7 @@ def forbidden_message(attributes: RequestAttributes, reason: str = "") -> str:
 
 
 class RbacAuthorizer(ClusterBound):
-    """The Authorizer plug-in; it also evaluates SelfSubjectAccessReviews."""
+    """The Authorizer plug-in; it also evaluates access and rules reviews."""
 
     name = "rbac"
 
@@ -212,7 +212,7 @@ class RbacAuthorizer(ClusterBound):
     def review(self, attributes: RequestAttributes, body: Object) -> Optional[Object]:
         """Evaluate an access or rules review and return the body with its status.
 
-        SelfSubjectAccessReview and SelfSubjectRulesReview are answered for the
+        SelfSubjectAccessReview and SelfSubjectRulesReview are evaluated for the
         requesting user, SubjectAccessReview for spec.user and spec.groups.
         Returns None for any other virtual resource.
         """

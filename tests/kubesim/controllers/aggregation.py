@@ -56,13 +56,13 @@ class ClusterRoleAggregator(ResyncController):
         for role in roles:
             if not (role.get("aggregationRule") or {}).get("clusterRoleSelectors"):
                 continue
-            wanted = aggregated_rules(role, roles)
-            if (role.get("rules") or []) == wanted:
+            desired = aggregated_rules(role, roles)
+            if (role.get("rules") or []) == desired:
                 continue
 
-            def write(edited: Object, rules: List[Object] = wanted) -> bool:
+            def write(edited: Object, rules: List[Object] = desired) -> bool:
                 edited["rules"] = rules
                 return True
 
             update_with_retry(cluster, cluster_roles, "", role["metadata"]["name"], write)
-            log.debug("ClusterRole %s aggregated %d rules", role["metadata"]["name"], len(wanted))
+            log.debug("ClusterRole %s aggregated %d rules", role["metadata"]["name"], len(desired))

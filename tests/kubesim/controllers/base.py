@@ -79,10 +79,6 @@ def match_map_selector(selector: Optional[Dict[str, str]], labels: Dict[str, str
     return all(labels.get(key) == value for key, value in selector.items())
 
 
-
-
-
-
 def owner_reference(owner: Object, *, controller: bool = True, block: bool = True) -> Object:
     """Build an ownerReferences entry that points at owner."""
     metadata = owner.get("metadata") or {}

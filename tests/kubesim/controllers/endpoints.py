@@ -115,7 +115,7 @@ def write_endpoints(
 def write_slice(
     cluster: Cluster, slices: ResourceInfo, service: Object, ready: List[Object]
 ) -> None:
-    wanted = [
+    desired = [
         {
             "addresses": [(p.get("status") or {}).get("podIP", "")],
             "conditions": {"ready": True, "serving": True, "terminating": False},
@@ -137,7 +137,7 @@ def write_slice(
             "ownerReferences": [owner_reference(service)],
         },
         "addressType": "IPv4",
-        "endpoints": wanted,
+        "endpoints": desired,
         "ports": service_ports(service),
     }
     create_or_set(cluster, slices, body, "endpoints")

@@ -158,7 +158,7 @@ class WorkloadController(ResyncController):
         cluster: Cluster,
         owner: Object,
         template: Object,
-        wanted: int,
+        desired: int,
         *,
         prefix: str,
         extra_labels: Optional[Dict[str, str]] = None,
@@ -166,7 +166,7 @@ class WorkloadController(ResyncController):
         pods = self._owned_pods(cluster, owner)
         names = {p["metadata"]["name"] for p in pods}
         index = 0
-        while len(names) < wanted:
+        while len(names) < desired:
             seed = "{}-{}".format(owner["metadata"].get("uid", ""), index)
             name = f"{prefix}-{hashlib.sha256(seed.encode()).hexdigest()[:5]}"
             index += 1
@@ -174,7 +174,7 @@ class WorkloadController(ResyncController):
                 continue
             self._create_pod(cluster, owner, template, name, extra_labels=extra_labels)
             names.add(name)
-        for pod in sorted(pods, key=lambda p: p["metadata"]["name"])[wanted:]:
+        for pod in sorted(pods, key=lambda p: p["metadata"]["name"])[desired:]:
             delete_quietly(
                 cluster, self.pods, pod["metadata"].get("namespace", ""), pod["metadata"]["name"]
             )
@@ -226,7 +226,7 @@ class WorkloadController(ResyncController):
         template = copy.deepcopy(spec.get("template") or {})
         pod_hash = template_hash(template)
         template.setdefault("metadata", {}).setdefault("labels", {})[HASH_LABEL] = pod_hash
-        wanted = replicas_of(deployment)
+        desired = replicas_of(deployment)
         new_name = f"{metadata['name']}-{pod_hash}"
         owned = [
             rs for rs in cluster.list(replica_sets, namespace) if is_controlled_by(rs, deployment)
@@ -245,7 +245,7 @@ class WorkloadController(ResyncController):
                     "annotations": {"deployment.kubernetes.io/revision": str(len(owned) + 1)},
                     "ownerReferences": [owner_reference(deployment)],
                 },
-                "spec": {"replicas": wanted, "selector": selector, "template": template},
+                "spec": {"replicas": desired, "selector": selector, "template": template},
             }
             try:
                 new_set = cluster.create(new_set)
@@ -254,7 +254,7 @@ class WorkloadController(ResyncController):
                     raise
                 return
         for replica_set in [*owned, new_set]:
-            target = wanted if replica_set["metadata"]["name"] == new_name else 0
+            target = desired if replica_set["metadata"]["name"] == new_name else 0
             if replicas_of(replica_set) != target:
                 update_with_retry(
                     cluster,
@@ -284,10 +284,10 @@ class WorkloadController(ResyncController):
                     "updatedReplicas": updated,
                     "readyReplicas": ready,
                     "availableReplicas": available,
-                    "unavailableReplicas": max(wanted - available, 0),
+                    "unavailableReplicas": max(desired - available, 0),
                 }
             )
-            if available >= wanted:
+            if available >= desired:
                 set_condition(
                     status,
                     "Available",
@@ -303,7 +303,7 @@ class WorkloadController(ResyncController):
                     reason="MinimumReplicasUnavailable",
                     message="Deployment does not have minimum availability.",
                 )
-            if available >= wanted and updated == wanted and not old_pods:
+            if available >= desired and updated == desired and not old_pods:
                 set_condition(
                     status,
                     "Progressing",
@@ -347,10 +347,10 @@ class WorkloadController(ResyncController):
     ) -> None:
         def write(edited: Object) -> bool:
             status = edited.setdefault("status", {})
-            wanted = dict(counts, observedGeneration=edited["metadata"].get("generation", 1))
-            if all(status.get(k) == v for k, v in wanted.items()):
+            desired = dict(counts, observedGeneration=edited["metadata"].get("generation", 1))
+            if all(status.get(k) == v for k, v in desired.items()):
                 return False
-            status.update(wanted)
+            status.update(desired)
             return True
 
         update_with_retry(
@@ -371,10 +371,10 @@ class WorkloadController(ResyncController):
         if metadata.get("deletionTimestamp"):
             return
         template = (stateful_set.get("spec") or {}).get("template") or {}
-        wanted = replicas_of(stateful_set)
+        desired = replicas_of(stateful_set)
         revision = f"{metadata['name']}-{template_hash(template)}"
         existing = {p["metadata"]["name"] for p in self._owned_pods(cluster, stateful_set)}
-        for ordinal in range(wanted):
+        for ordinal in range(desired):
             name = f"{metadata['name']}-{ordinal}"
             if name not in existing:
                 self._create_pod(
@@ -387,7 +387,7 @@ class WorkloadController(ResyncController):
                         "statefulset.kubernetes.io/pod-name": name,
                     },
                 )
-        for name in existing - {f"{metadata['name']}-{i}" for i in range(wanted)}:
+        for name in existing - {f"{metadata['name']}-{i}" for i in range(desired)}:
             delete_quietly(cluster, self.pods, metadata.get("namespace", ""), name)
 
         pods = self._owned_pods(cluster, stateful_set)

@@ -43,6 +43,8 @@ Candidate = completion_values.Candidate
 
 @dataclass
 class Reply:
+    """One completion answer: (value, description) candidates and the shell directive."""
+
     candidates: List[Candidate] = field(default_factory=list)
     directive: int = DIRECTIVE_NO_FILE
 

@@ -28,6 +28,8 @@ try:
 except ImportError:  # pragma: no cover - PyYAML without libyaml
     _PARSER = yaml.SafeLoader  # type: ignore[misc,assignment]
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 # Plain scalars that YAML 1.1 and 1.2 core schemas read as null.
 NULL_WORDS = frozenset(["", "~", "null", "Null", "NULL"])
 
@@ -61,8 +63,12 @@ class Parsed:
 
 def parse(document: stream.Document, *, build_tree: bool) -> Parsed:
     """Parse a document, raising MalformedStream unless it is empty, null or a mapping."""
+    text = document.normalized()
     try:
-        return _parse(document, document.normalized(), build_tree=build_tree)
+        parsed = _parse(document, text, build_tree=build_tree)
+        if "*" in text:
+            _check_aliases(text)
+        return parsed
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else 1
@@ -102,6 +108,16 @@ def _parse(document: stream.Document, text: str, *, build_tree: bool) -> Parsed:
         return Parsed(SHAPE_MAPPING, root)
     finally:
         parser.dispose()
+
+
+def _check_aliases(text: str) -> None:
+    """Raise ComposerError for an alias without an anchor before it.
+
+    The parser alone accepts ``*name`` with no ``&name`` before it, but a
+    loader rejects it, and so would Helm when it reads the output. Only
+    documents that contain ``*`` pay for composing.
+    """
+    yaml.compose(text, Loader=_LOADER)
 
 
 def _line(event: Any) -> int:

@@ -1,0 +1,40 @@
+"""Inputs that property tests or fuzzing once broke, kept as plain regression tests.
+
+Covers: an alias with no anchor before it, which the parser alone accepts,
+in a tree document and in a passed-through one; aliases with their anchor
+still accepted and written back unchanged.
+Leaves out: the generated streams themselves (test_postrender_properties.py).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from kubectl_metax.manifests import stream
+from kubectl_metax.postrender import pipeline
+from kubectl_metax.postrender.options import Options
+
+OPTIONS = Options(registry="harbor.example.cn/mximages", hook="never").checked()
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        # Found by test_postrender_properties: Helm would fail on the output.
+        b"kind: ConfigMap\nmetadata: {name: x}\ndata: *undefined\n",
+        b"kind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+        b"  - name: c\n    image: *driver\n",
+    ],
+    ids=["passed-through", "tree"],
+)
+def test_undefined_alias_rejected(document: bytes) -> None:
+    data = b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\n" + document
+    with pytest.raises(stream.MalformedStream) as raised:
+        pipeline.run(data, OPTIONS)
+    assert str(raised.value).startswith("document 2 (line ")
+    assert "undefined alias" in str(raised.value)
+
+
+def test_defined_alias_kept() -> None:
+    data = b"kind: Role\nmetadata: {name: r}\nrules: [{verbs: ['*'], a: &b x, c: *b}]\n"
+    assert pipeline.run(data, OPTIONS).text == data.decode()

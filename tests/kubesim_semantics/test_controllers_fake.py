@@ -592,3 +592,25 @@ def test_aggregated_rules_written_to_role(cluster: FakeCluster, run: Any) -> Non
         lambda: (cluster.get(roles, "", "view") or {}).get("rules"), what="aggregated rules"
     )
     assert found == [nodes_rule, pods_rule]
+
+
+def test_job_waits_for_missing_service_account(cluster: FakeCluster) -> None:
+    manifest = job("as-robot", "true")
+    manifest["spec"]["template"]["spec"]["serviceAccountName"] = "robot"
+    cluster.create(manifest)
+    runner = JobRunner()
+    runner.reconcile(cluster)
+    assert cluster.list(resource(cluster, "", "pods"), "j") == []
+
+    cluster.create(
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {"name": "robot", "namespace": "j"},
+        }
+    )
+    runner.reconcile(cluster)
+    try:
+        assert condition_true(finished(cluster, "as-robot"), "Complete")
+    finally:
+        runner.stop()

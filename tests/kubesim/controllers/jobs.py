@@ -4,7 +4,9 @@ The first container's command and args run as a local subprocess, ``sh -c``
 scripts included. The subprocess runs in a fresh temporary directory with a
 bounded time. The real kubectl is on PATH (its directory comes from
 ``KUBESIM_KUBECTL_DIR``), and ``KUBECONFIG`` points at a kubeconfig that
-authenticates as the Job's ServiceAccount, so RBAC applies.
+authenticates as the Job's ServiceAccount, so RBAC applies. A Job whose
+ServiceAccount does not exist ("default" always does) waits without a Pod,
+as the real job controller cannot create one either.
 
 ConfigMap, Secret and emptyDir volumes are written into the temporary
 directory and a command, args or env value that starts with a mountPath is
@@ -145,6 +147,14 @@ class JobRunner(ResyncController):
                 or (job.get("spec") or {}).get("suspend")
             ):
                 continue
+            if not service_account_exists(cluster, job):
+                # The real job controller cannot create the Pod either and retries.
+                log.debug(
+                    "job %s/%s waits for its ServiceAccount",
+                    metadata.get("namespace"),
+                    metadata.get("name"),
+                )
+                continue
             with self._lock:
                 if uid in self._workers:
                     continue
@@ -272,7 +282,7 @@ class JobRunner(ResyncController):
         namespace = job["metadata"].get("namespace", "")
         template = (job.get("spec") or {}).get("template") or {}
         pod_spec = template.get("spec") or {}
-        account = pod_spec.get("serviceAccountName") or pod_spec.get("serviceAccount") or "default"
+        account = service_account_name(job)
         labels = dict((template.get("metadata") or {}).get("labels") or {})
         labels.update(
             {
@@ -459,6 +469,21 @@ def extra_environment() -> Dict[str, str]:
     if not isinstance(loaded, dict):
         raise ValueError(f"{EXTRA_ENV_VARIABLE} must be a JSON object")
     return {str(key): str(value) for key, value in loaded.items()}
+
+
+def service_account_name(job: Object) -> str:
+    pod_spec = ((job.get("spec") or {}).get("template") or {}).get("spec") or {}
+    return str(pod_spec.get("serviceAccountName") or pod_spec.get("serviceAccount") or "default")
+
+
+def service_account_exists(cluster: Cluster, job: Object) -> bool:
+    """Say whether the Job's ServiceAccount exists; "default" always does, as in every namespace."""
+    name = service_account_name(job)
+    if name == "default":
+        return True
+    accounts = cluster.resource_named("", "serviceaccounts")
+    namespace = job["metadata"].get("namespace", "")
+    return accounts is not None and cluster.get(accounts, namespace, name) is not None
 
 
 def kill_group(process: subprocess.Popen[bytes]) -> None:

@@ -92,7 +92,11 @@ DEADLINE_EXCEEDED: Verdict = (
 
 
 def kubeconfig_text(cluster: Cluster, token: str) -> str:
-    """Return a kubeconfig (JSON is valid YAML) for cluster.url and the bearer token."""
+    """Return a kubeconfig (JSON is valid YAML) for cluster.url and the bearer token.
+
+    NOTE: kubectl v1.35.2 sends no bearer token to an http:// server, so a
+    Job's kubectl is anonymous unless kubesim serves TLS.
+    """
     cluster_entry: Dict[str, object] = {"server": cluster.url}
     if cluster.ca_pem:
         cluster_entry["certificate-authority-data"] = base64.b64encode(

@@ -113,6 +113,18 @@ class StaleRead(Exception):
     """The object changed between the read that a patch was built on and its commit."""
 
 
+def _check_identity(meta: Object, *, name: str = "", namespace: str = "") -> None:
+    """Raise 400 when the body names another object or namespace than the URL (rest/meta.go)."""
+    if name and meta.get("name") and meta["name"] != name:
+        raise errors.bad_request(
+            f"the name of the object ({meta['name']}) does not match the name on the URL ({name})"
+        )
+    if namespace and meta.get("namespace") and meta["namespace"] != namespace:
+        raise errors.bad_request(
+            "the namespace of the provided object does not match the namespace sent on the request"
+        )
+
+
 def _merge_subresource(current: Object, new: Object, subresource: str) -> Object:
     """Take only status (or, for /finalize, spec.finalizers) from the request."""
     merged = copy.deepcopy(current)
@@ -338,11 +350,8 @@ class Operations:
         if not isinstance(meta, dict):
             raise errors.bad_request("metadata must be an object")
         if served.info.namespaced:
-            if meta.get("namespace") and namespace and meta["namespace"] != namespace:
-                raise errors.bad_request(
-                    "the namespace of the provided object does not match the namespace sent "
-                    "on the request"
-                )
+            if namespace:
+                _check_identity(meta, namespace=namespace)
             meta["namespace"] = namespace or meta.get("namespace") or "default"
         else:
             meta.pop("namespace", None)
@@ -423,16 +432,7 @@ class Operations:
         new = copy.deepcopy(body)
         self._check_type(served, new)
         meta = new.setdefault("metadata", {})
-        if meta.get("name") and meta["name"] != name:
-            raise errors.bad_request(
-                f"the name of the object ({meta['name']}) does not match the name on the URL "
-                f"({name})"
-            )
-        if served.info.namespaced and meta.get("namespace") and meta["namespace"] != namespace:
-            raise errors.bad_request(
-                "the namespace of the provided object does not match the namespace sent on "
-                "the request"
-            )
+        _check_identity(meta, name=name, namespace=namespace if served.info.namespaced else "")
         key = key_of(served.info, namespace, name)
         expected_version = meta.get("resourceVersion")
         # Read, build and admit without the store lock (admission may call slow webhooks),
@@ -646,11 +646,7 @@ class Operations:
         if not isinstance(patched, dict):
             raise errors.bad_request("the patched object is not a JSON object")
         meta = patched.setdefault("metadata", {})
-        if meta.get("name", name) != name:
-            raise errors.bad_request(
-                f"the name of the object ({meta['name']}) does not match the name on the URL "
-                f"({name})"
-            )
+        _check_identity(meta, name=name)
         if not pins_version:
             meta.pop("resourceVersion", None)
         return patched
@@ -665,12 +661,7 @@ class Operations:
                 "PATCH /apply requires a non-empty fieldManager query parameter"
             )
         self._check_type(served, body)
-        body_meta = body.get("metadata") or {}
-        if body_meta.get("name") and body_meta["name"] != name:
-            raise errors.bad_request(
-                f"the name of the object ({body_meta['name']}) does not match the name on the "
-                f"URL ({name})"
-            )
+        _check_identity(body.get("metadata") or {}, name=name)
 
     def _apply(
         self,

@@ -15,6 +15,7 @@ import ssl
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -54,6 +55,18 @@ def query_flag(query: Dict[str, str], name: str) -> bool:
     if name not in query:
         return False
     return query[name] != "0" and query[name].lower() != "false"
+
+
+@dataclass
+class Call:
+    """One resource request, as the verb handlers receive it."""
+
+    served: Served
+    route: routing.Route
+    query: Dict[str, str]
+    attributes: RequestAttributes
+    body: bytes
+    dry_run: bool
 
 
 class _DropConnection(Exception):
@@ -315,7 +328,7 @@ class Handler(BaseHTTPRequestHandler):
         )
         self._authorize(attributes)
         handler = getattr(self, f"_verb_{verb}")
-        handler(served, route, query=query, attributes=attributes, body=body, dry_run=dry_run)
+        handler(Call(served, route, query, attributes, body, dry_run))
 
     def _serve_non_resource(
         self, path: str, query: Dict[str, str], route: routing.Route, body: bytes
@@ -398,30 +411,21 @@ class Handler(BaseHTTPRequestHandler):
 
     # ----- verbs -------------------------------------------------------------
 
-    def _verb_get(
-        self,
-        served: Served,
-        route: routing.Route,
-        *,
-        query: Dict[str, str],
-        attributes: RequestAttributes,
-        body: bytes,
-        dry_run: bool,
-    ) -> None:
-        obj = self.cluster.get(served.info, route.namespace, route.name)
+    def _verb_get(self, call: Call) -> None:
+        obj = self.cluster.get(call.served.info, call.route.namespace, call.route.name)
         if obj is None:
-            raise errors.not_found(served.info, route.name)
-        if route.subresource == "scale":
+            raise errors.not_found(call.served.info, call.route.name)
+        if call.route.subresource == "scale":
             obj = _scale_of(obj)
         if self._wants_table():
-            crd = self.cluster.get_crd(served.crd_name) if served.crd_name else None
+            crd = self.cluster.get_crd(call.served.crd_name) if call.served.crd_name else None
             self._send_json(
                 200,
                 tables.table(
-                    served,
+                    call.served,
                     [obj],
                     crd=crd,
-                    include_object=query.get("includeObject", "Metadata"),
+                    include_object=call.query.get("includeObject", "Metadata"),
                     list_meta={"resourceVersion": obj["metadata"].get("resourceVersion", "")},
                 ),
             )
@@ -434,33 +438,26 @@ class Handler(BaseHTTPRequestHandler):
         fields = selectors.parse_field_selector(query.get("fieldSelector", ""), served.info.kind)
         return lambda obj: labels(obj) and fields(obj)
 
-    def _verb_list(
-        self,
-        served: Served,
-        route: routing.Route,
-        *,
-        query: Dict[str, str],
-        attributes: RequestAttributes,
-        body: bytes,
-        dry_run: bool,
-    ) -> None:
-        predicate = self._predicate(served, query)
+    def _verb_list(self, call: Call) -> None:
+        predicate = self._predicate(call.served, call.query)
         with self.cluster.store.lock:
             revision = self.cluster.store.revision
             items = [
-                obj for obj in self.cluster.list(served.info, route.namespace) if predicate(obj)
+                obj
+                for obj in self.cluster.list(call.served.info, call.route.namespace)
+                if predicate(obj)
             ]
         meta: Object = {"resourceVersion": str(revision)}
-        items, meta = _paginate(items, query, meta)
+        items, meta = _paginate(items, call.query, meta)
         if self._wants_table():
-            crd = self.cluster.get_crd(served.crd_name) if served.crd_name else None
+            crd = self.cluster.get_crd(call.served.crd_name) if call.served.crd_name else None
             self._send_json(
                 200,
                 tables.table(
-                    served,
+                    call.served,
                     items,
                     crd=crd,
-                    include_object=query.get("includeObject", "Metadata"),
+                    include_object=call.query.get("includeObject", "Metadata"),
                     list_meta=meta,
                 ),
             )
@@ -468,79 +465,52 @@ class Handler(BaseHTTPRequestHandler):
             self._send_json(
                 200,
                 {
-                    "kind": f"{served.info.kind}List",
-                    "apiVersion": served.info.api_version,
+                    "kind": f"{call.served.info.kind}List",
+                    "apiVersion": call.served.info.api_version,
                     "metadata": meta,
                     "items": items,
                 },
             )
         self._code = 200
 
-    def _verb_create(
-        self,
-        served: Served,
-        route: routing.Route,
-        *,
-        query: Dict[str, str],
-        attributes: RequestAttributes,
-        body: bytes,
-        dry_run: bool,
-    ) -> None:
-        obj = self._decode_body(body)
-        if served.virtual:
-            self._send_json(201, self._review(served, attributes, obj))
+    def _verb_create(self, call: Call) -> None:
+        obj = self._decode_body(call.body)
+        if call.served.virtual:
+            self._send_json(201, self._review(call.served, call.attributes, obj))
             self._code = 201
             return
-        if route.name:
-            raise errors.method_not_allowed("create", served.info)
+        if call.route.name:
+            raise errors.method_not_allowed("create", call.served.info)
         created = self.cluster.ops.create(
-            served,
-            route.namespace,
+            call.served,
+            call.route.namespace,
             obj,
-            attributes=attributes,
-            dry_run=dry_run,
-            manager=self._manager(query),
+            attributes=call.attributes,
+            dry_run=call.dry_run,
+            manager=self._manager(call.query),
         )
         self._send_json(201, created)
         self._code = 201
 
-    def _verb_update(
-        self,
-        served: Served,
-        route: routing.Route,
-        *,
-        query: Dict[str, str],
-        attributes: RequestAttributes,
-        body: bytes,
-        dry_run: bool,
-    ) -> None:
-        obj = self._decode_body(body)
-        if route.subresource == "scale":
-            obj = _apply_scale(self.cluster, served, route, obj)
-            route.subresource = ""
+    def _verb_update(self, call: Call) -> None:
+        obj = self._decode_body(call.body)
+        if call.route.subresource == "scale":
+            obj = _apply_scale(self.cluster, call.served, call.route, obj)
+            call.route.subresource = ""
         updated = self.cluster.ops.update(
-            served,
-            route.namespace,
-            route.name,
+            call.served,
+            call.route.namespace,
+            call.route.name,
             obj,
-            subresource=route.subresource,
-            attributes=attributes,
-            dry_run=dry_run,
-            manager=self._manager(query),
+            subresource=call.route.subresource,
+            attributes=call.attributes,
+            dry_run=call.dry_run,
+            manager=self._manager(call.query),
         )
         self._send_json(200, updated)
         self._code = 200
 
-    def _verb_patch(
-        self,
-        served: Served,
-        route: routing.Route,
-        *,
-        query: Dict[str, str],
-        attributes: RequestAttributes,
-        body: bytes,
-        dry_run: bool,
-    ) -> None:
+    def _verb_patch(self, call: Call) -> None:
         content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
         patch_type = PATCH_TYPES.get(content_type)
         if patch_type is None:
@@ -550,20 +520,26 @@ class Handler(BaseHTTPRequestHandler):
                 "the body of the request was in an unknown format - accepted media types "
                 f"include: {', '.join(PATCH_TYPES)}",
             )
-        patch_body = self._decode_body(body)
-        existed = self.cluster.get(served.info, route.namespace, route.name) is not None
-        manager = query.get("fieldManager", "") if patch_type == "apply" else self._manager(query)
+        patch_body = self._decode_body(call.body)
+        existed = (
+            self.cluster.get(call.served.info, call.route.namespace, call.route.name) is not None
+        )
+        manager = (
+            call.query.get("fieldManager", "")
+            if patch_type == "apply"
+            else self._manager(call.query)
+        )
         result = self.cluster.ops.patch(
-            served,
-            route.namespace,
-            route.name,
+            call.served,
+            call.route.namespace,
+            call.route.name,
             patch_type,
             patch_body,
-            subresource=route.subresource,
-            attributes=attributes,
-            dry_run=dry_run,
+            subresource=call.route.subresource,
+            attributes=call.attributes,
+            dry_run=call.dry_run,
             manager=manager,
-            force=query_flag(query, "force"),
+            force=query_flag(call.query, "force"),
         )
         code = 201 if patch_type == "apply" and not existed else 200
         self._send_json(code, result)
@@ -595,68 +571,57 @@ class Handler(BaseHTTPRequestHandler):
             )
         return options
 
-    def _verb_delete(
-        self,
-        served: Served,
-        route: routing.Route,
-        *,
-        query: Dict[str, str],
-        attributes: RequestAttributes,
-        body: bytes,
-        dry_run: bool,
-    ) -> None:
-        options = self._delete_options(query, body)
-        dry_run = dry_run or "All" in (options.get("dryRun") or [])
+    def _verb_delete(self, call: Call) -> None:
+        options = self._delete_options(call.query, call.body)
+        dry_run = call.dry_run or "All" in (options.get("dryRun") or [])
         result = self.cluster.ops.delete(
-            served,
-            route.namespace,
-            route.name,
+            call.served,
+            call.route.namespace,
+            call.route.name,
             options=options,
-            attributes=attributes,
+            attributes=call.attributes,
             dry_run=dry_run,
         )
         if (
             (
                 result["metadata"].get("deletionTimestamp")
-                and self.cluster.get(served.info, route.namespace, route.name) is not None
+                and self.cluster.get(call.served.info, call.route.namespace, call.route.name)
+                is not None
             )
-            or served.crd_name
+            or call.served.crd_name
             or dry_run
         ):
             self._send_json(200, result)
         else:
             self._send_json(
                 200,
-                errors.success_status(served.info, route.name, result["metadata"].get("uid", "")),
+                errors.success_status(
+                    call.served.info, call.route.name, result["metadata"].get("uid", "")
+                ),
             )
         self._code = 200
 
-    def _verb_deletecollection(
-        self,
-        served: Served,
-        route: routing.Route,
-        *,
-        query: Dict[str, str],
-        attributes: RequestAttributes,
-        body: bytes,
-        dry_run: bool,
-    ) -> None:
-        options = self._delete_options(query, body)
-        predicate = self._predicate(served, query)
-        targets = [obj for obj in self.cluster.list(served.info, route.namespace) if predicate(obj)]
+    def _verb_deletecollection(self, call: Call) -> None:
+        options = self._delete_options(call.query, call.body)
+        predicate = self._predicate(call.served, call.query)
+        targets = [
+            obj
+            for obj in self.cluster.list(call.served.info, call.route.namespace)
+            if predicate(obj)
+        ]
         deleted = self.cluster.ops.delete_collection(
-            served,
-            route.namespace,
+            call.served,
+            call.route.namespace,
             targets,
             options=options,
-            attributes=attributes,
-            dry_run=dry_run,
+            attributes=call.attributes,
+            dry_run=call.dry_run,
         )
         self._send_json(
             200,
             {
-                "kind": f"{served.info.kind}List",
-                "apiVersion": served.info.api_version,
+                "kind": f"{call.served.info.kind}List",
+                "apiVersion": call.served.info.api_version,
                 "metadata": {"resourceVersion": str(self.cluster.store.revision)},
                 "items": deleted,
             },
@@ -681,29 +646,22 @@ class Handler(BaseHTTPRequestHandler):
 
     # ----- watch -------------------------------------------------------------
 
-    def _verb_watch(
-        self,
-        served: Served,
-        route: routing.Route,
-        *,
-        query: Dict[str, str],
-        attributes: RequestAttributes,
-        body: bytes,
-        dry_run: bool,
-    ) -> None:
-        predicate = self._predicate(served, query)
-        timeout = float(query.get("timeoutSeconds") or DEFAULT_WATCH_TIMEOUT)
+    def _verb_watch(self, call: Call) -> None:
+        predicate = self._predicate(call.served, call.query)
+        timeout = float(call.query.get("timeoutSeconds") or DEFAULT_WATCH_TIMEOUT)
         deadline = time.monotonic() + timeout
         store = self.cluster.store
         wants_table = self._wants_table()
-        send_initial = query_flag(query, "sendInitialEvents")
-        requested = query.get("resourceVersion", "")
+        send_initial = query_flag(call.query, "sendInitialEvents")
+        requested = call.query.get("resourceVersion", "")
         initial: List[Object] = []
         with store.lock:
             last = store.revision
             if requested in ("", "0") or send_initial:
                 initial = [
-                    obj for obj in self.cluster.list(served.info, route.namespace) if predicate(obj)
+                    obj
+                    for obj in self.cluster.list(call.served.info, call.route.namespace)
+                    if predicate(obj)
                 ]
                 expired = False
             else:
@@ -719,15 +677,15 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-cache, private")
         self.end_headers()
         self._code = 200
-        crd = self.cluster.get_crd(served.crd_name) if served.crd_name else None
+        crd = self.cluster.get_crd(call.served.crd_name) if call.served.crd_name else None
 
         def emit(event_type: str, obj: Object) -> None:
             if wants_table and event_type not in {"ERROR", "BOOKMARK"}:
                 obj = tables.table(
-                    served,
+                    call.served,
                     [obj],
                     crd=crd,
-                    include_object=query.get("includeObject", "Metadata"),
+                    include_object=call.query.get("includeObject", "Metadata"),
                     list_meta={"resourceVersion": obj["metadata"].get("resourceVersion", "")},
                 )
             data = json.dumps({"type": event_type, "object": obj}).encode("utf-8") + b"\n"
@@ -745,12 +703,12 @@ class Handler(BaseHTTPRequestHandler):
             return
         for obj in initial:
             emit("ADDED", obj)
-        if send_initial and query_flag(query, "allowWatchBookmarks"):
+        if send_initial and query_flag(call.query, "allowWatchBookmarks"):
             emit(
                 "BOOKMARK",
                 {
-                    "kind": served.info.kind,
-                    "apiVersion": served.info.api_version,
+                    "kind": call.served.info.kind,
+                    "apiVersion": call.served.info.api_version,
                     "metadata": {
                         "resourceVersion": str(last),
                         "annotations": {"k8s.io/initial-events-end": "true"},
@@ -769,9 +727,9 @@ class Handler(BaseHTTPRequestHandler):
                     events = store.events_after(last)
             for event in events:
                 last = event.resource_version
-                translated = _filter_event(event, served, route.namespace, predicate)
+                translated = _filter_event(event, call.served, call.route.namespace, predicate)
                 if translated is not None:
-                    emit(translated[0], self.cluster._as_version(served.info, translated[1]))
+                    emit(translated[0], self.cluster._as_version(call.served.info, translated[1]))
         self._end_chunks()
 
     def _end_chunks(self) -> None:

@@ -9,7 +9,8 @@
 - dist/kubectl-metax-<version>.tar.gz.sha256 in ``sha256sum`` format;
 - dist/helm-plugin-metax-<version>.tgz: helm-plugin/ under a top folder
   ``helm-plugin-metax/``, because helm v4.1 installs a plugin archive from
-  the folder named like the archive without ``-<version>.tgz``;
+  the folder named like the archive without ``-<version>.tgz``, and its
+  .sha256 file, because offline hosts need to check it as well;
 - dist/metax.yaml and krew/metax.yaml: krew/metax.yaml.in filled in with
   the version, the archive's sha256 and its download URL.
 
@@ -139,6 +140,18 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def checksum_path(path: Path) -> Path:
+    return path.with_name(path.name + ".sha256")
+
+
+def write_checksum(path: Path) -> str:
+    """Write ``<path>.sha256`` in ``sha256sum`` format; return the digest."""
+    digest = sha256_of(path)
+    # Two spaces: the form `sha256sum -c` reads (binary and text mode are the same on Linux).
+    checksum_path(path).write_text(f"{digest}  {path.name}\n", encoding="utf-8")
+    return digest
+
+
 def release_members(zipapp: Path, *, top: Path, allow_missing_readmes: bool) -> List[Member]:
     if not zipapp.is_file():
         raise DistError(f"{zipapp} does not exist: run `make build` first")
@@ -222,18 +235,16 @@ def build_dist(
     archive = dist / f"kubectl-metax-{version}.tar.gz"
     members = release_members(zipapp, top=top, allow_missing_readmes=allow_missing_readmes)
     write_tar_gz(archive, members, epoch=epoch)
-    digest = sha256_of(archive)
-    checksum = archive.with_name(archive.name + ".sha256")
-    # Two spaces: the form `sha256sum -c` reads (binary and text mode are the same on Linux).
-    checksum.write_text(f"{digest}  {archive.name}\n", encoding="utf-8")
+    digest = write_checksum(archive)
 
     plugin_archive = dist / f"helm-plugin-metax-{version}.tgz"
     plugin_files = helm_plugin_members(plugin_dir or top / "helm-plugin", version=version)
     write_tar_gz(plugin_archive, plugin_files, epoch=epoch)
+    write_checksum(plugin_archive)
 
     template = (top / "krew" / f"{PLUGIN_NAME}.yaml.in").read_text(encoding="utf-8")
     manifest = render_krew_manifest(template, version=version, sha256=digest, uri=uri)
-    written = [archive, checksum, plugin_archive]
+    written = [archive, checksum_path(archive), plugin_archive, checksum_path(plugin_archive)]
     for folder in (dist, krew_out):
         if folder is not None:
             folder.mkdir(parents=True, exist_ok=True)

@@ -52,6 +52,10 @@ class Release:
         return self.dist_dir / f"helm-plugin-metax-{self.version}.tgz"
 
     @property
+    def helm_plugin_checksum(self) -> Path:
+        return self.dist_dir / f"helm-plugin-metax-{self.version}.tgz.sha256"
+
+    @property
     def manifest(self) -> Path:
         return self.dist_dir / "metax.yaml"
 

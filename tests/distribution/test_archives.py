@@ -2,8 +2,9 @@
 
 Covers: the tarball contains exactly the zipapp, the completion helper,
 LICENSE and both READMEs at the top and the install guides under docs/, all
-with the right modes. Its .sha256 file passes `sha256sum -c`, and two builds
-from the same inputs are byte-identical. The Helm 4 plugin archive contains
+with the right modes. The .sha256 files of both archives pass `sha256sum -c`,
+dist/ gets nothing else, and two builds from the same inputs are
+byte-identical. The Helm 4 plugin archive contains
 helm-plugin/ under helm-plugin-metax/. tools/dist.py rejects a plugin.yaml of
 another version, a missing README, a missing zipapp and a non-HTTPS base URL.
 
@@ -81,21 +82,41 @@ def test_archive_carries_repository_files(release: Release) -> None:
         assert read_member(release.archive, name) == source.read_bytes(), name
 
 
-def test_checksum_file_passes_sha256sum(release: Release) -> None:
-    result = subprocess.run(
-        ["sha256sum", "--check", "--strict", release.checksum.name],
-        cwd=release.dist_dir,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == f"{release.archive.name}: OK"
+def test_checksum_files_pass_sha256sum(release: Release) -> None:
+    for archive, checksum in (
+        (release.archive, release.checksum),
+        (release.helm_plugin, release.helm_plugin_checksum),
+    ):
+        result = subprocess.run(
+            ["sha256sum", "--check", "--strict", checksum.name],
+            cwd=release.dist_dir,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == f"{archive.name}: OK"
 
 
-def test_checksum_matches_archive(release: Release) -> None:
-    digest = hashlib.sha256(release.archive.read_bytes()).hexdigest()
-    assert release.checksum.read_text() == f"{digest}  {release.archive.name}\n"
+def test_checksums_match_archives(release: Release) -> None:
+    for archive, checksum in (
+        (release.archive, release.checksum),
+        (release.helm_plugin, release.helm_plugin_checksum),
+    ):
+        digest = hashlib.sha256(archive.read_bytes()).hexdigest()
+        assert checksum.read_text() == f"{digest}  {archive.name}\n"
+
+
+def test_dist_writes_nothing_else(release: Release) -> None:
+    written = {path.name for path in release.dist_dir.iterdir()}
+    expected = {
+        release.archive.name,
+        release.checksum.name,
+        release.helm_plugin.name,
+        release.helm_plugin_checksum.name,
+        release.manifest.name,
+    }
+    assert written == expected
 
 
 def test_rebuild_is_byte_identical(release: Release, tmp_path: Path) -> None:

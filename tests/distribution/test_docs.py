@@ -48,7 +48,7 @@ def test_pages_show_same_commands() -> None:
 def test_release_names_follow_dist(page: Path) -> None:
     text = page.read_text(encoding="utf-8")
     allowed = re.compile(
-        r"(kubectl-metax-[0-9.]+\.tar\.gz(\.sha256)?|helm-plugin-metax-[0-9.]+\.tgz"
+        r"(kubectl-metax-[0-9.]+\.tar\.gz(\.sha256)?|helm-plugin-metax-[0-9.]+\.tgz(\.sha256)?"
         r"|helm-plugin-metax)\Z"
     )
     names = RELEASE_NAME.findall(text)

@@ -54,7 +54,14 @@ class Document:
         return self.text.replace("\r\n", "\n") if self.uses_crlf else self.text
 
     def error(self, *, line: int, detail: str) -> MalformedStream:
-        """Build the error for a problem at a 1-based line of this document's text."""
+        """Build the error for a problem at a 1-based line of this document's text.
+
+        A line past the text (libyaml marks an unclosed flow collection at
+        the end of input) is moved back to the document's last line, so the
+        message never names the next document's marker line.
+        """
+        last_line = self.text.count("\n") + (0 if self.text.endswith("\n") else 1)
+        line = min(line, max(last_line, 1))
         return MalformedStream(
             _("document {number} (line {line} of the input): {detail}").format(
                 number=self.number, line=self.first_line + line - 1, detail=detail

@@ -2,7 +2,8 @@
 
 Covers: an alias with no anchor before it, which the parser alone accepts,
 in a tree document and in a passed-through one; aliases with their anchor
-still accepted and written back unchanged.
+still accepted and written back unchanged; an unclosed flow collection at
+the end of a document located on its own last line.
 Leaves out: the generated streams themselves (test_postrender_properties.py).
 """
 
@@ -38,3 +39,12 @@ def test_undefined_alias_rejected(document: bytes) -> None:
 def test_defined_alias_kept() -> None:
     data = b"kind: Role\nmetadata: {name: r}\nrules: [{verbs: ['*'], a: &b x, c: *b}]\n"
     assert pipeline.run(data, OPTIONS).text == data.decode()
+
+
+def test_unclosed_flow_names_own_line() -> None:
+    # Found by test_postrender_properties: libyaml marks the end of input,
+    # which was reported as the next document's "---" line (line 5).
+    data = b"---\nkind: ConfigMap\nmetadata:\n  name: [unclosed\n---\nkind: A\n"
+    with pytest.raises(stream.MalformedStream) as raised:
+        pipeline.run(data, OPTIONS)
+    assert str(raised.value).startswith("document 1 (line 4 of the input): ")

@@ -2,10 +2,10 @@
 
 Plain APIVersions/APIGroupList/APIResourceList JSON
 (https://kubernetes.io/docs/concepts/overview/kubernetes-api/#discovery-api).
-A request for the aggregated form (Accept: ...;as=APIGroupDiscoveryList) is
-answered with the plain form and Content-Type application/json; client-go
-then falls back to the per-group-version documents, as it does with servers
-older than v1.26.
+and the aggregated form (apidiscovery.k8s.io/v2 APIGroupDiscoveryList) that
+kubectl and helm ask for first, so that one request for /api and one for
+/apis replace one per group-version
+(https://kubernetes.io/docs/concepts/overview/kubernetes-api/#aggregated-discovery).
 """
 
 from __future__ import annotations
@@ -103,4 +103,67 @@ def api_resource_list(registry: Registry, group: str, version: str) -> Object:
         "apiVersion": "v1",
         "groupVersion": group_version,
         "resources": resources,
+    }
+
+
+AGGREGATED_CONTENT_TYPE = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+
+
+def wants_aggregated(accept: str) -> bool:
+    """Tell whether an Accept header lists the v2 aggregated discovery form."""
+    for media_range in accept.split(","):
+        params = {p.strip() for p in media_range.split(";")[1:]}
+        if {"g=apidiscovery.k8s.io", "v=v2", "as=APIGroupDiscoveryList"} <= params:
+            return True
+    return False
+
+
+def _aggregated_resource(served: Served) -> Object:
+    info = served.info
+    kind = {"group": info.group, "version": info.version, "kind": info.kind}
+    entry: Object = {
+        "resource": info.resource,
+        "responseKind": kind,
+        "scope": "Namespaced" if info.namespaced else "Cluster",
+        "singularResource": served.singular,
+        "verbs": sorted(served.verbs),
+    }
+    if info.short_names:
+        entry["shortNames"] = list(info.short_names)
+    if served.categories:
+        entry["categories"] = list(served.categories)
+    subresources = []
+    for sub in info.subresources:
+        sub_kind = (
+            dict(kind, kind="Scale", group="autoscaling", version="v1") if sub == "scale" else kind
+        )
+        verbs = ["update"] if sub == "finalize" else ["get", "patch", "update"]
+        subresources.append({"subresource": sub, "responseKind": sub_kind, "verbs": verbs})
+    if subresources:
+        entry["subresources"] = subresources
+    return entry
+
+
+def aggregated(registry: Registry, *, legacy: bool) -> Object:
+    """Return the APIGroupDiscoveryList of /api (legacy) or of /apis."""
+    items = []
+    for group, versions in registry.groups():
+        if bool(group) == legacy:
+            continue
+        version_entries = []
+        for version in versions:
+            resources = sorted(registry.in_version(group, version), key=lambda s: s.info.resource)
+            version_entries.append(
+                {
+                    "version": version,
+                    "resources": [_aggregated_resource(served) for served in resources],
+                    "freshness": "Current",
+                }
+            )
+        items.append({"metadata": {"name": group}, "versions": version_entries})
+    return {
+        "kind": "APIGroupDiscoveryList",
+        "apiVersion": "apidiscovery.k8s.io/v2",
+        "metadata": {},
+        "items": items,
     }

@@ -117,11 +117,12 @@ class Handler(BaseHTTPRequestHandler):
 
     def _send_json(self, code: int, body: Any, headers: Optional[Dict[str, str]] = None) -> None:
         data = json.dumps(body).encode("utf-8")
+        headers = dict(headers or {})
         self.send_response(code)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", headers.pop("Content-Type", "application/json"))
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Cache-Control", "no-cache, private")
-        for name, value in (headers or {}).items():
+        for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
         if self.command != "HEAD":
@@ -336,6 +337,12 @@ class Handler(BaseHTTPRequestHandler):
         registry = self.cluster.registry
         if path == "/version":
             self._send_json(200, discovery.SERVER_VERSION)
+        elif route.kind == "discovery-root" and discovery.wants_aggregated(
+            self.headers.get("Accept", "")
+        ):
+            document = discovery.aggregated(registry, legacy=route.group == "")
+            headers = {"Content-Type": discovery.AGGREGATED_CONTENT_TYPE}
+            self._send_json(200, document, headers)
         elif route.kind == "discovery-root" and route.group == "":
             self._send_json(200, discovery.api_versions())
         elif route.kind == "discovery-root":

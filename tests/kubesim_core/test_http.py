@@ -4,9 +4,9 @@ Covers: the server certificate verifies against the kubeconfig CA for
 127.0.0.1 and localhost, plain HTTP mode, 401 for a missing or unknown
 token, issued tokens and the user they map to, 404/405/415 Status bodies,
 discovery documents (/version, /api, /apis, group-versions, short names,
-verbs, subresources), the aggregated discovery Accept answered with plain
-JSON, CRD kinds appearing once Established and disappearing with the CRD,
-and OpenAPI v3 documents carrying the GVK and the fieldValidation parameter.
+verbs, subresources), plain JSON without the aggregated Accept, the
+aggregated v2 form, CRD kinds appearing once Established and disappearing
+with the CRD, and OpenAPI v3 documents carrying the GVK and the fieldValidation parameter.
 Leaves out: authorization decisions (the RBAC plug-in's tests).
 
 Sources: https://kubernetes.io/docs/reference/access-authn-authz/authentication/,
@@ -190,10 +190,36 @@ def test_group_discovery(bare):
     assert review["selfsubjectaccessreviews"]["verbs"] == ["create"]
 
 
-def test_aggregated_discovery_falls_back_to_plain(bare):
-    accept = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json"
-    answer = Api(bare).get("/apis", headers={"Accept": accept})
-    assert answer.code == 200
+def test_aggregated_discovery(bare):
+    accept = (
+        "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
+        "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,"
+        "application/json"
+    )
+    api = Api(bare)
+    groups = api.get("/apis", headers={"Accept": accept})
+    assert groups.code == 200
+    assert groups.headers["content-type"] == (
+        "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+    )
+    assert groups.body["kind"] == "APIGroupDiscoveryList"
+    apps = next(item for item in groups.body["items"] if item["metadata"]["name"] == "apps")
+    resources = {r["resource"]: r for r in apps["versions"][0]["resources"]}
+    deployments = resources["deployments"]
+    assert deployments["responseKind"] == {"group": "apps", "version": "v1", "kind": "Deployment"}
+    assert deployments["scope"] == "Namespaced"
+    assert deployments["shortNames"] == ["deploy"]
+    assert {s["subresource"] for s in deployments["subresources"]} == {"status", "scale"}
+    core = api.get("/api", headers={"Accept": accept}).body
+    assert [item["metadata"]["name"] for item in core["items"]] == [""]
+    namespaces = next(
+        r for r in core["items"][0]["versions"][0]["resources"] if r["resource"] == "namespaces"
+    )
+    assert namespaces["scope"] == "Cluster"
+
+
+def test_plain_discovery_without_aggregated_accept(bare):
+    answer = Api(bare).get("/apis", headers={"Accept": "application/json"})
     assert answer.headers["content-type"] == "application/json"
     assert answer.body["kind"] == "APIGroupList"
 

@@ -10,7 +10,7 @@ the node's OS image, and the driver release that first had a driver image.
 from __future__ import annotations
 
 import re
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from kubectl_metax import imagetable, naming, references
 from kubectl_metax.i18n import _
@@ -72,6 +72,19 @@ def _maca_reasons(image: naming.MetaxImage, node: NodeRecord) -> List[str]:
             )
         )
     return reasons
+
+
+def check_command(reference: str, node: Optional[NodeRecord]) -> Tuple[str, ...]:
+    """Return the `kubectl metax images check` command for the node, or () without its product."""
+    if node is None or _product(node) is None or not node_arch(node):
+        return ()
+    command = (
+        f"kubectl metax images check --gpu {node['labels'][PRODUCT_LABEL]} --arch {node_arch(node)}"
+    )
+    distro = distro_of(node.get("os_image", ""))
+    if distro:
+        command += f" --distro {distro}"
+    return (f"{command} {reference}",)
 
 
 def explain(reference: str, node: Optional[NodeRecord]) -> List[str]:

@@ -138,7 +138,7 @@ def image_pulls(context: Context) -> List[Finding]:
                     ),
                     commands=(
                         f"kubectl describe pod {pod['name']} -n {pod['namespace']}",
-                        f"kubectl metax images check {image}",
+                        *imagefit.check_command(image, nodes.get(pod["node"])),
                     ),
                 )
             )
@@ -167,7 +167,13 @@ def gpu_allocatable(context: Context) -> List[Finding]:
                 "Node {node} is labelled gpu.installed=true but has no metax-tech.com/gpu in "
                 "allocatable, and no metax-gpu-device pod runs on it."
             ).format(node=node["name"])
-        elif age is not None and age < ALLOCATABLE_GRACE_SECONDS:
+        elif age is None:
+            severity = WARNING
+            message = _(
+                "Node {node} has no metax-tech.com/gpu in allocatable, and the age of its "
+                "device plugin pod {pod} is unknown (no creation or collection time)."
+            ).format(node=node["name"], pod=pod["name"])
+        elif age < ALLOCATABLE_GRACE_SECONDS:
             severity = INFO
             message = _(
                 "Node {node} has no metax-tech.com/gpu in allocatable yet; its device plugin "

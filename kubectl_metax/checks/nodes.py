@@ -11,7 +11,6 @@ from kubectl_metax.checks.registry import Context, check
 from kubectl_metax.i18n import _
 from kubectl_metax.inspection.snapshot import NodeRecord, PodRecord, Snapshot
 
-LABEL_PREFIX = "metax-tech.com/"
 GPU_INSTALLED = "metax-tech.com/gpu.installed"
 GPU_RESOURCE = "metax-tech.com/gpu"
 VFIO_RESOURCE = "metax-tech.com/vfio-gpu"
@@ -23,9 +22,9 @@ READY_CHAIN = (
 )
 # How long after its device plugin pod was created a GPU node may still lack
 # metax-tech.com/gpu in allocatable. Plugins register in seconds to tens of
-# seconds and the kubelet reports the new capacity with its next node status
-# update (every 10s by default); five minutes leaves room for image pulls and
-# a slow start without hiding a plugin that never registers.
+# seconds, and the kubelet reports the new capacity with a later node status
+# update. Five minutes leaves room for an image pull and a slow start, yet a
+# plugin that never registers is still reported within minutes.
 ALLOCATABLE_GRACE_SECONDS = 300
 DRIVER_MODE_LABEL = "metax-tech.com/gpu.driver.mode"
 DRIVER_VERSION_LABEL = "metax-tech.com/gpu.driver.major"

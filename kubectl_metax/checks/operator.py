@@ -11,7 +11,7 @@ from kubectl_metax.i18n import _
 from kubectl_metax.inspection import stuck
 from kubectl_metax.inspection.install import METAX_GROUP
 
-# What the operator logs when it probes OpenShift on a plain Kubernetes cluster.
+# The resource named in the operator's error when it probes OpenShift on plain Kubernetes.
 OPENSHIFT_PROBE = "clusterversions.config.openshift.io"
 CLUSTER_TYPE = "cluster.type"
 

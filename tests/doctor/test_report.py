@@ -3,7 +3,7 @@
 Covers: -o json and -o yaml validate against docs/doctor-schema.json (with
 findings of every severity and with checks that could not run); --dump then
 --from gives the same report as the live run without contacting the API
-server, and the bundle holds no Secret payload; --only/--skip with unknown
+server, and the bundle contains no Secret payload; --only/--skip with unknown
 IDs exit 2 and list the known IDs; --skip drops a check; warnings fail only
 with --strict; the text report's marks, colour only on a terminal and never
 with NO_COLOR, and the progress line on a terminal while collection takes

@@ -98,6 +98,9 @@ class Progress:
         self.stream = stream if stream is not None else sys.stderr
         self.shown = False
         self._timer: Optional[threading.Timer] = None
+        # Keeps the timer thread from writing the line while __exit__ clears it.
+        self._lock = threading.Lock()
+        self._done = False
 
     def __enter__(self) -> Progress:
         if self.stream.isatty():
@@ -107,16 +110,21 @@ class Progress:
         return self
 
     def _show(self) -> None:
-        self.stream.write(_("Collecting the cluster state...") + "\r")
-        self.stream.flush()
-        self.shown = True
+        with self._lock:
+            if self._done:
+                return
+            self.stream.write(_("Collecting the cluster state...") + "\r")
+            self.stream.flush()
+            self.shown = True
 
     def __exit__(self, *_exc: object) -> None:
         if self._timer is not None:
             self._timer.cancel()
-        if self.shown:
-            self.stream.write("\033[2K\r")
-            self.stream.flush()
+        with self._lock:
+            self._done = True
+            if self.shown:
+                self.stream.write("\033[2K\r")
+                self.stream.flush()
 
 
 def use_colour(stream: Any) -> bool:

@@ -224,3 +224,33 @@ def test_progress_line_on_slow_terminal(kubesim_factory: Any) -> None:
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
+
+
+def test_namespace_flag_overrides_discovery(kubesim_factory: Any, monkeypatch: Any) -> None:
+    set_language(monkeypatch, "en")
+    sim = kubesim_factory(state=states.to_yaml(states.healthy()))
+    code, document = report(sim.kubeconfig, "-n", "gpu-operator")
+    assert document["operator"]["namespace"] == "gpu-operator"
+    assert document["operator"]["evidence"] == ["flag"]
+    assert [item["severity"] for item in findings_of(document, "MX101")] == ["error"]
+    assert code == 1
+
+
+def test_vendor_uninstall_trap_explained(kubesim_factory: Any, monkeypatch: Any) -> None:
+    """The vendor's FAQ case: operator gone, webhook left, ClusterOperator finalizer kept."""
+    set_language(monkeypatch, "en")
+
+    def change(objects: Any) -> Any:
+        objects = scenarios.BY_CHECK["MX302"].fire(objects)
+        objects = scenarios.BY_CHECK["MX301"].fire(objects)
+        return scenarios.BY_CHECK["MX205"].fire(objects)
+
+    sim = kubesim_factory(state=scenarios.state_yaml(change))
+    code, document = report(sim.kubeconfig)
+    errors = {item["id"] for item in document["findings"] if item["severity"] == "error"}
+    assert {"MX102", "MX205", "MX301", "MX302"} <= errors
+    commands = [
+        command for item in document["findings"] for command in item["remediation"]["commands"]
+    ]
+    assert "kubectl metax unstick" in commands
+    assert code == 1

@@ -11,6 +11,7 @@ import base64
 import binascii
 import json
 import logging
+import select
 import ssl
 import tempfile
 import threading
@@ -334,48 +335,51 @@ class Handler(BaseHTTPRequestHandler):
     def _serve_non_resource(
         self, path: str, query: Dict[str, str], route: routing.Route, body: bytes
     ) -> None:
-        registry = self.cluster.registry
         if path == "/version":
             self._send_json(200, discovery.SERVER_VERSION)
-        elif route.kind == "discovery-root" and discovery.wants_aggregated(
-            self.headers.get("Accept", "")
-        ):
-            document = discovery.aggregated(registry, legacy=route.group == "")
-            headers = {"Content-Type": discovery.AGGREGATED_CONTENT_TYPE}
-            self._send_json(200, document, headers)
-        elif route.kind == "discovery-root" and route.group == "":
-            self._send_json(200, discovery.api_versions())
-        elif route.kind == "discovery-root":
-            self._send_json(200, discovery.api_group_list(registry))
-        elif route.kind == "group":
-            document = discovery.api_group(registry, route.group)
-            if not document:
-                raise ApiError(404, "NotFound", "the server could not find the requested resource")
-            self._send_json(200, document)
-        elif route.kind == "group-version":
-            document = discovery.api_resource_list(registry, route.group, route.version)
-            if not document:
-                raise ApiError(404, "NotFound", "the server could not find the requested resource")
-            self._send_json(200, document)
+        elif route.kind in ("discovery-root", "group", "group-version"):
+            self._serve_discovery(route)
         elif path.rstrip("/") == "/openapi/v3":
-            self._send_json(200, openapi.index(registry))
+            self._send_json(200, openapi.index(self.cluster.registry))
         elif path.startswith("/openapi/v3/"):
-            gv = path[len("/openapi/v3/") :].split("/")
-            group, version = (
-                ("", gv[1])
-                if gv[0] == "api" and len(gv) == 2
-                else (gv[1], gv[2])
-                if len(gv) == 3
-                else ("?", "?")
-            )
-            if not registry.in_version(group, version):
-                raise ApiError(404, "NotFound", "the server could not find the requested resource")
-            self._send_json(200, openapi.document(registry, group, version))
+            self._serve_openapi(path[len("/openapi/v3/") :])
         elif path.startswith("/kubesim/faults"):
             self._serve_faults(body)
         else:
-            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+            raise _no_such_path()
         self._code = 200
+
+    def _serve_discovery(self, route: routing.Route) -> None:
+        registry = self.cluster.registry
+        if route.kind == "discovery-root" and discovery.wants_aggregated(
+            self.headers.get("Accept", "")
+        ):
+            document = discovery.aggregated(registry, legacy=route.group == "")
+            self._send_json(200, document, {"Content-Type": discovery.AGGREGATED_CONTENT_TYPE})
+            return
+        if route.kind == "discovery-root":
+            legacy = route.group == ""
+            document = discovery.api_versions() if legacy else discovery.api_group_list(registry)
+        elif route.kind == "group":
+            document = discovery.api_group(registry, route.group)
+        else:
+            document = discovery.api_resource_list(registry, route.group, route.version)
+        if not document:
+            raise _no_such_path()
+        self._send_json(200, document)
+
+    def _serve_openapi(self, group_version_path: str) -> None:
+        """Serve /openapi/v3/api/<v> or /openapi/v3/apis/<group>/<v>."""
+        parts = group_version_path.split("/")
+        if parts[0] == "api" and len(parts) == 2:
+            group, version = "", parts[1]
+        elif parts[0] == "apis" and len(parts) == 3:
+            group, version = parts[1], parts[2]
+        else:
+            raise _no_such_path()
+        if not self.cluster.registry.in_version(group, version):
+            raise _no_such_path()
+        self._send_json(200, openapi.document(self.cluster.registry, group, version))
 
     def _serve_faults(self, body: bytes) -> None:
         if self.command == "DELETE":
@@ -725,7 +729,8 @@ class Handler(BaseHTTPRequestHandler):
 
         while not self.server.stopping.is_set():
             remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            if remaining <= 0 or self._client_gone():
+                self.close_connection = True
                 break
             with store.changed:
                 events = store.events_after(last)
@@ -739,9 +744,25 @@ class Handler(BaseHTTPRequestHandler):
                     emit(translated[0], self.cluster._as_version(call.served.info, translated[1]))
         self._end_chunks()
 
+    def _client_gone(self) -> bool:
+        """Tell whether a watching client closed its side.
+
+        A client sends nothing while it watches, so anything readable (end of stream, or a
+        TLS close_notify) means it is gone.
+        """
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+        except (OSError, ValueError):
+            return True
+        return bool(readable)
+
     def _end_chunks(self) -> None:
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
+
+
+def _no_such_path() -> ApiError:
+    return ApiError(404, "NotFound", "the server could not find the requested resource")
 
 
 def _filter_event(

@@ -172,3 +172,22 @@ def test_python_client_watch_stream(bare):
     core.create_namespaced_config_map("default", {"metadata": {"name": "py"}, "data": {"a": "1"}})
     stream = watch.Watch().stream(core.list_namespaced_config_map, "default", timeout_seconds=1)
     assert [(e["type"], e["object"].metadata.name) for e in stream] == [("ADDED", "py")]
+
+
+def test_watch_ends_when_client_leaves(bare):
+    api = Api(bare)
+    connection = api.connection()
+    version = api.get(CM).body["metadata"]["resourceVersion"]
+    connection.request(
+        "GET", f"{CM}?watch=1&resourceVersion={version}", headers=api._headers(None, None)
+    )
+    response = connection.getresponse()
+    assert response.status == 200
+    before = threading.active_count()
+    connection.close()
+    # The server thread notices within a poll interval and ends; no wall-clock bound is asserted.
+    for _ in range(100):
+        if threading.active_count() < before:
+            break
+        time.sleep(0.1)
+    assert threading.active_count() < before

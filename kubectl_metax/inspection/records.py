@@ -155,6 +155,18 @@ def _rule_groups(hook: Raw) -> List[str]:
     return groups
 
 
+def _rule_resources(hook: Raw) -> List[str]:
+    pairs: List[str] = []
+    for item in _list(hook.get("rules")):
+        rule = _dict(item)
+        for group in _list(rule.get("apiGroups")):
+            for resource in _list(rule.get("resources")):
+                pair = f"{group}/{resource}"
+                if pair not in pairs:
+                    pairs.append(pair)
+    return pairs
+
+
 def webhook_configuration(raw: Raw, kind: str) -> WebhookConfigRecord:
     hooks: List[WebhookRecord] = []
     for item in _list(raw.get("webhooks")):
@@ -170,6 +182,7 @@ def webhook_configuration(raw: Raw, kind: str) -> WebhookConfigRecord:
                 # The API server defaults failurePolicy to Fail in admissionregistration/v1.
                 failure_policy=str(hook.get("failurePolicy") or "Fail"),
                 groups=_rule_groups(hook),
+                resources=_rule_resources(hook),
             )
         )
     return WebhookConfigRecord(meta=meta(raw), kind=kind, webhooks=hooks)

@@ -72,7 +72,12 @@ class CustomResourceRecord(_CustomResourceExtras):
     kind: str
 
 
-class WebhookRecord(TypedDict):
+class _WebhookExtras(TypedDict, total=False):
+    # "group/resource" pairs its rules match, "*" kept as written ("" group is core).
+    resources: List[str]
+
+
+class WebhookRecord(_WebhookExtras):
     name: str
     service_namespace: str  # "" when the webhook calls a URL
     service_name: str

@@ -3,9 +3,10 @@
 Every name placed into the hook comes from here, read from the chart's own
 output and checked as a Kubernetes name: the operator's namespace and
 release, the ClusterOperator objects, the validating webhook configurations
-with the services they call, the chart's own pre-delete hook weights, and
-the operator Deployment's pull secrets, node selector and tolerations (the
-hook Job runs where the operator runs).
+with the services they call, the Services that select the operator's pods,
+the chart's own pre-delete hook weights, and the operator Deployment's
+pull secrets, node selector and tolerations (the hook Job runs where the
+operator runs).
 """
 
 from __future__ import annotations
@@ -72,6 +73,9 @@ class Facts:
     cluster_operators: List[NamespacedName] = field(default_factory=list)
     webhook_configurations: List[str] = field(default_factory=list)
     webhook_services: List[NamespacedName] = field(default_factory=list)
+    # Services that select the operator's pods: a webhook configuration the
+    # operator creates at run time calls one of them.
+    operator_services: List[NamespacedName] = field(default_factory=list)
     operator_namespace: str = ""
     release: str = ""
     operator_deployment_found: bool = False
@@ -125,6 +129,8 @@ class Facts:
             )
         elif kind == "ValidatingWebhookConfiguration":
             self._webhook_configuration(document, root, metadata)
+        elif kind == "Service" and _value(root.get("apiVersion")) == "v1":
+            self._service(document, root, metadata)
         elif (
             kind == "Deployment"
             and _value(labels.get(OPERATOR_COMPONENT_LABEL)) == OPERATOR_COMPONENT
@@ -145,6 +151,19 @@ class Facts:
                 )
                 if entry not in self.webhook_services:
                     self.webhook_services.append(entry)
+
+    def _service(
+        self, document: stream.Document, root: Dict[str, Any], metadata: Dict[str, Any]
+    ) -> None:
+        selector = _mapping(_mapping(root.get("spec")).get("selector"))
+        if _value(selector.get(OPERATOR_COMPONENT_LABEL)) != OPERATOR_COMPONENT:
+            return
+        entry = NamespacedName(
+            namespace=_namespace(document, metadata.get("namespace")),
+            name=_name(document, metadata.get("name")),
+        )
+        if entry not in self.operator_services:
+            self.operator_services.append(entry)
 
     def _operator_deployment(
         self,

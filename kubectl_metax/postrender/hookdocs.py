@@ -9,6 +9,16 @@ their namespace (a Role), get/delete of the named validating webhook
 configurations and a cluster-wide list of pods for the GPU check (a
 ClusterRole, because both are cluster-wide).
 
+When the chart renders no webhook configuration, the operator creates its
+own at run time, and the hook finds them by the Services they call (the
+chart's Services that select the operator's pods). That needs list and
+delete of all validating webhook configurations, because resourceNames
+cannot limit a list and the names are not known when rendering. The
+trade-off: the hook can read every configuration (they hold no secrets, a
+caBundle is a public certificate) and the API server would let it delete
+any of them. The script deletes only those whose webhooks all call this
+release's Services, which is the same ownership check as for named ones.
+
 Each document carries ``postrenderer.helm.sh/postrender-filename`` so that
 Helm 4 lists it under ``kubectl-metax/pre-delete-cleanup.yaml`` instead of
 ``generated-by-postrender-N.yaml``, and ``kubectl-metax/generated-by`` so a
@@ -29,6 +39,8 @@ MAX_NAME_LENGTH = 63  # names also used as label values, which stop at 63 charac
 DELETE_POLICY = "before-hook-creation,hook-succeeded"
 RBAC_GROUP = "rbac.authorization.k8s.io"
 RBAC_API = RBAC_GROUP + "/v1"
+WEBHOOK_GROUP = "admissionregistration.k8s.io"
+WEBHOOK_RESOURCE = "validatingwebhookconfigurations"
 
 # The Job's limits. The deadline covers the script's waits (about two
 # minutes at most) plus image pull time and stays under Helm's default 5m
@@ -91,10 +103,19 @@ def documents(found: facts.Facts, *, image: str, allow_busy_gpus: bool) -> List[
     if found.webhook_configurations:
         cluster_rules.append(
             {
-                "apiGroups": ["admissionregistration.k8s.io"],
-                "resources": ["validatingwebhookconfigurations"],
+                "apiGroups": [WEBHOOK_GROUP],
+                "resources": [WEBHOOK_RESOURCE],
                 "resourceNames": sorted(set(found.webhook_configurations)),
                 "verbs": ["get", "delete"],
+            }
+        )
+    elif _finds_webhook_configurations(found):
+        # resourceNames cannot limit list, and the names are not known here.
+        cluster_rules.append(
+            {
+                "apiGroups": [WEBHOOK_GROUP],
+                "resources": [WEBHOOK_RESOURCE],
+                "verbs": ["list", "delete"],
             }
         )
     objects += rbac.role_and_binding(
@@ -166,6 +187,11 @@ def _bounded(name: str) -> str:
     return name[:MAX_NAME_LENGTH].rstrip("-.")
 
 
+def _finds_webhook_configurations(found: facts.Facts) -> bool:
+    """Return whether the hook must find the operator's webhook configurations by listing."""
+    return not found.webhook_configurations and bool(found.operator_services)
+
+
 def _labels(found: facts.Facts) -> Dict[str, str]:
     labels = {
         "app.kubernetes.io/name": BASE_NAME,
@@ -186,11 +212,13 @@ def _subject(service_account: str, namespace: str) -> Dict[str, str]:
 def _job_spec(
     found: facts.Facts, *, name: str, image: str, allow_busy_gpus: bool
 ) -> Dict[str, Any]:
+    finds = _finds_webhook_configurations(found)
     script = hookscript.script(
         cluster_operators=found.cluster_operators,
         webhook_configurations=found.webhook_configurations,
-        webhook_services=found.webhook_services,
+        webhook_services=found.operator_services if finds else found.webhook_services,
         allow_busy_gpus=allow_busy_gpus,
+        find_webhook_configurations=finds,
     )
     container = {
         "name": "cleanup",

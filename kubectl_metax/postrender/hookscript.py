@@ -5,7 +5,9 @@ request ``metax-tech.com/*`` resources; delete the ClusterOperator objects
 while the operator still runs, so that it removes its own finalizer; wait a
 bounded time; then delete the operator's validating webhook configurations
 (only those whose webhooks all call this release's services, because a
-webhook with no live service behind it rejects the next write) and remove
+webhook with no live service behind it rejects the next write; when the
+chart renders none, the operator created them at run time and the script
+finds them by listing) and remove
 leftover finalizers with a JSON patch guarded by a ``test`` of the
 finalizers seen. Every step treats NotFound, and a missing
 ClusterOperator CRD, as done, so the script can run any number of times.
@@ -39,6 +41,9 @@ POD_RESOURCES="$POD_RESOURCES"' {.spec.initContainers[*].resources}{"\n"}{end}'
 WEBHOOK_TARGETS='{range .webhooks[*]}'
 WEBHOOK_TARGETS="$WEBHOOK_TARGETS"'{.clientConfig.service.namespace}/{.clientConfig.service.name}'
 WEBHOOK_TARGETS="$WEBHOOK_TARGETS"'{"\n"}{end}'
+WEBHOOK_LIST='{range .items[*]}{.metadata.name}{range .webhooks[*]}{" "}'
+WEBHOOK_LIST="$WEBHOOK_LIST"'{.clientConfig.service.namespace}/{.clientConfig.service.name}'
+WEBHOOK_LIST="$WEBHOOK_LIST"'{end}{"\n"}{end}'
 
 log() { printf 'kubectl-metax-cleanup: %s\n' "$*"; }
 fail() { log "ERROR: $*"; exit 1; }
@@ -133,7 +138,36 @@ delete_cluster_operators() {
     done
 }
 
+# Delete the configurations whose webhooks all call this release's services.
+# The operator creates them at run time, so the chart cannot name them.
+delete_found_webhook_configurations() {
+    listing=$("$KUBECTL" get "$WEBHOOK" -o "jsonpath=$WEBHOOK_LIST" 2>&1) \
+        || fail "cannot list validating webhook configurations: $listing"
+    found=$(printf '%s\n' "$listing" | while read -r name services; do
+        [ -n "$services" ] || continue
+        owned=true
+        for service in $services; do
+            case " $WEBHOOK_SERVICES " in
+                *" $service "*) ;;
+                *) owned=false ;;
+            esac
+        done
+        if [ "$owned" = true ]; then printf '%s\n' "$name"; fi
+    done)
+    [ -n "$found" ] || log "no validating webhook configuration calls only" $WEBHOOK_SERVICES
+    for name in $found; do
+        log "deleting validating webhook configuration $name: its webhooks call only" \
+            $WEBHOOK_SERVICES
+        kubectl_tolerant delete "$WEBHOOK" "$name" --wait=false \
+            || fail "cannot delete validating webhook configuration $name"
+    done
+}
+
 delete_webhook_configurations() {
+    if [ "$FIND_WEBHOOK_CONFIGURATIONS" = true ]; then
+        delete_found_webhook_configurations
+        return 0
+    fi
     for name in $WEBHOOK_CONFIGURATIONS; do
         if ! services=$("$KUBECTL" get "$WEBHOOK" "$name" -o "jsonpath=$WEBHOOK_TARGETS" 2>&1); then
             is_gone "$services" \
@@ -229,12 +263,19 @@ def script(
     webhook_configurations: Sequence[str],
     webhook_services: Sequence[facts.NamespacedName],
     allow_busy_gpus: bool,
+    find_webhook_configurations: bool = False,
 ) -> str:
-    """Return the script with its values filled in; raise UnsafeValue on an invalid name."""
+    """Return the script with its values filled in; raise UnsafeValue on an invalid name.
+
+    With ``find_webhook_configurations`` the script lists the validating
+    webhook configurations and deletes those whose webhooks all call
+    ``webhook_services``, instead of the named ``webhook_configurations``.
+    """
     settings = [
         ("CLUSTER_OPERATORS", " ".join(_entries(cluster_operators))),
         ("WEBHOOK_CONFIGURATIONS", " ".join(_checked(name) for name in webhook_configurations)),
         ("WEBHOOK_SERVICES", " ".join(_entries(webhook_services))),
+        ("FIND_WEBHOOK_CONFIGURATIONS", "true" if find_webhook_configurations else "false"),
         ("ALLOW_BUSY_GPUS", "true" if allow_busy_gpus else "false"),
     ]
     # Waits may be shortened from the environment, for a run by hand or a test.

@@ -10,7 +10,7 @@ from kubectl_metax.checks.registry import Context, check
 from kubectl_metax.i18n import _
 from kubectl_metax.inspection import stuck, webhooks
 from kubectl_metax.inspection.install import RELEASE_NAME_ANNOTATION, RELEASE_NAMESPACE_ANNOTATION
-from kubectl_metax.inspection.snapshot import ApiServiceRecord, Snapshot
+from kubectl_metax.inspection.snapshot import ApiServiceRecord, Snapshot, WebhookConfigRecord
 
 WEBHOOK_LISTS = ("validatingwebhookconfigurations", "mutatingwebhookconfigurations", "services")
 HELM_STORAGE = ("secrets", "configmaps")
@@ -19,10 +19,17 @@ HOOK_ANNOTATION = "helm.sh/hook"
 METAX_MARKER = "metax"
 
 
-def _group_names(groups: List[str]) -> str:
-    # In admission rules "" is the core API group and "*" every group.
+def _blocked_resources(config: WebhookConfigRecord) -> str:
+    """Return the "group/resource" pairs the configuration's rules match, for a message."""
+    pairs: List[str] = []
+    for hook in config["webhooks"]:
+        # Records from before resources were kept carry only the groups.
+        found = hook.get("resources") or [f"{group}/*" for group in hook["groups"]]
+        pairs += [pair for pair in found if pair not in pairs]
+    # In admission rules "" is the core API group and "*" every group or resource.
     shown = [
-        "core" if group == "" else _("all groups") if group == "*" else group for group in groups
+        _("everything") if pair == "*/*" else "core" + pair if pair.startswith("/") else pair
+        for pair in pairs
     ]
     return ", ".join(shown) or "-"
 
@@ -40,21 +47,18 @@ def dangling_webhooks(context: Context) -> List[Finding]:
             continue
         config = verdict["config"]
         name, kind = config["meta"]["name"], config["kind"]
-        groups: List[str] = []
-        for hook in config["webhooks"]:
-            groups += [group for group in hook["groups"] if group not in groups]
         blocking = any(problem["failure_policy"] == "Fail" for problem in verdict["problems"])
         services = ", ".join(sorted({problem["service"] for problem in verdict["problems"]}))
         if blocking:
             message = _(
                 "{kind} {name} calls {services}, which is gone or has no ready endpoint; with "
-                "failurePolicy Fail it rejects every write it matches in: {groups}."
+                "failurePolicy Fail it rejects every write it matches: {resources}."
             )
         else:
             message = _(
                 "{kind} {name} calls {services}, which is gone or has no ready endpoint; its "
                 "failurePolicy Ignore lets writes through, but every matching request waits "
-                "for the call to fail in: {groups}."
+                "for the call to fail: {resources}."
             )
         if verdict["owned"]:
             fix = _(
@@ -76,7 +80,7 @@ def dangling_webhooks(context: Context) -> List[Finding]:
                 id="MX301",
                 severity=ERROR if blocking else WARNING,
                 message=message.format(
-                    kind=kind, name=name, services=services, groups=_group_names(groups)
+                    kind=kind, name=name, services=services, resources=_blocked_resources(config)
                 ),
                 objects=(ObjectRef(kind, name),),
                 fix=fix,

@@ -58,6 +58,24 @@ $(BENCH_STAMP): $(STAMP) requirements/bench.txt
 bench: build binaries $(BENCH_STAMP)
 	$(PY) -m bench
 
+# Coverage-guided fuzzing (fuzz/README.md), not part of make test or CI:
+# each harness runs FUZZ_SECONDS; new inputs and crashes go under .cache/fuzz.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := stream references
+FUZZ_STAMP := $(VENV)/.fuzz-installed
+
+$(FUZZ_STAMP): $(STAMP) requirements/fuzz.txt
+	$(PY) -m pip install --quiet -r requirements/fuzz.txt
+	touch $@
+
+fuzz: $(FUZZ_STAMP)
+	for target in $(FUZZ_TARGETS); do \
+		mkdir -p $(CACHE)/fuzz/$$target/corpus || exit 1; \
+		$(PY) fuzz/fuzz_$$target.py -max_total_time=$(FUZZ_SECONDS) \
+			-artifact_prefix=$(CACHE)/fuzz/$$target/ \
+			$(CACHE)/fuzz/$$target/corpus fuzz/seeds/$$target || exit 1; \
+	done
+
 demo: venv binaries catalogs build
 	KMX_CACHE=$(CACHE) $(PY) tools/demo.py --zipapp dist/kubectl-metax --cache $(CACHE)
 

@@ -42,6 +42,7 @@ LOG = logging.getLogger(__name__)
 DEFAULT_WATCH_TIMEOUT = 1800
 # How often an idle watch wakes to notice a server shutdown.
 WATCH_POLL_SECONDS = 0.5
+IDLE_CONNECTION_TIMEOUT = 120
 HEALTH_PATHS = ("/healthz", "/livez", "/readyz")
 PATCH_TYPES = {
     "application/json-patch+json": "json",
@@ -76,6 +77,8 @@ class _DropConnection(Exception):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Close keep-alive connections idle this long (seconds); Go clients drop idle ones at 90.
+    timeout = IDLE_CONNECTION_TIMEOUT
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -915,6 +918,8 @@ def _default_review(
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # helm 4 opens many connections at once; the default backlog of 5 drops some SYNs.
+    request_queue_size = 128
     allow_reuse_address = True
     cluster: SimCluster
     stopping: threading.Event

@@ -147,9 +147,11 @@ def test_install_upgrade_list_status_uninstall(helm, kubesim, chart):
     ) == ["1", "2"]
 
     listed = helm("list", "-n", "default").stdout
-    assert "demo" in listed and "deployed" in listed
+    assert "demo" in listed
+    assert "deployed" in listed
     status = helm("status", "demo", "-n", "default").stdout
-    assert "STATUS: deployed" in status and "REVISION: 2" in status
+    assert "STATUS: deployed" in status
+    assert "REVISION: 2" in status
 
     helm("uninstall", "demo", "-n", "default")
     assert kubesim.get("apps/v1", "Deployment", "default", "demo-web") is None

@@ -203,7 +203,9 @@ def test_api_resources_lists_established_crd(kubectl):
     assert before == []
     kubectl("create", "-f", "-", stdin=CRD)
     after = kubectl("api-resources", "--api-group=tools.example.com").stdout
-    assert "gizmos" in after and "Gizmo" in after and "gz" in after
+    assert "gizmos" in after
+    assert "Gizmo" in after
+    assert "gz" in after
     kubectl(
         "create",
         "-f",

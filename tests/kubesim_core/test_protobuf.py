@@ -109,7 +109,8 @@ def _secret() -> bytes:
 
 def test_decode_secret_with_metadata():
     obj = protobuf.decode(_secret())
-    assert obj["apiVersion"] == "v1" and obj["kind"] == "Secret"
+    assert obj["apiVersion"] == "v1"
+    assert obj["kind"] == "Secret"
     meta = obj["metadata"]
     assert meta["name"] == "release"
     assert "generateName" not in meta

@@ -66,7 +66,8 @@ def test_audit_records_each_request(bare):
         "kubesim-admin",
     )
     assert (get.verb, get.name, get.path) == ("get", "audited", f"{CM}/audited?resourceVersion=0")
-    assert delete.dry_run is True and delete.verb == "delete"
+    assert delete.dry_run is True
+    assert delete.verb == "delete"
     assert (anonymous.code, anonymous.user, anonymous.verb) == (401, "system:anonymous", "list")
 
 

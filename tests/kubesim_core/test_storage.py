@@ -48,7 +48,8 @@ def test_generate_name_makes_unique_names(bare):
     body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"generateName": "gen-"}}
     first = api.post(CM, body).body["metadata"]["name"]
     second = api.post(CM, body).body["metadata"]["name"]
-    assert first.startswith("gen-") and len(first) == len("gen-") + 5
+    assert first.startswith("gen-")
+    assert len(first) == len("gen-") + 5
     assert first != second
 
 

@@ -54,7 +54,8 @@ def test_watch_reports_changes_in_order(bare):
     assert [e["type"] for e in events] == ["ADDED", "MODIFIED", "DELETED"]
     assert [e["object"]["metadata"]["name"] for e in events] == ["w", "w", "w"]
     versions = [int(e["object"]["metadata"]["resourceVersion"]) for e in events]
-    assert versions == sorted(versions) and len(set(versions)) == 3
+    assert versions == sorted(versions)
+    assert len(set(versions)) == 3
     assert events[1]["object"]["data"] == {"key": "new"}
 
 

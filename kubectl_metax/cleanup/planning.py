@@ -172,10 +172,13 @@ def _notes(snap: Snapshot, install: Install, actions: List[Action]) -> List[Note
 
 
 # Without these lists an empty plan could hide a stuck object or webhook.
+# Deployments count too: without them a stuck ClusterOperator is left alone,
+# because nobody can tell whether its operator still runs.
 PLANNING_KINDS = (
     "customresourcedefinitions",
     "validatingwebhookconfigurations",
     "mutatingwebhookconfigurations",
+    "deployments",
 )
 
 

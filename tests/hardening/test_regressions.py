@@ -5,18 +5,23 @@ in a tree document and in a passed-through one; aliases with their anchor
 still accepted and written back unchanged; an unclosed flow collection at
 the end of a document located on its own last line; and, marked as an
 expected failure until it is fixed, a long image name that moving to a
-mirror pushes past the 255-character limit.
+mirror pushes past the 255-character limit; unstick reporting a failure,
+not a clean cluster, when it could not list Deployments.
 Leaves out: the generated streams themselves (test_postrender_properties.py).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any, Dict
+
 import pytest
 
-from kubectl_metax import references
+from kubectl_metax import cli, references
 from kubectl_metax.manifests import stream
 from kubectl_metax.postrender import pipeline
 from kubectl_metax.postrender.options import Options
+from tests.hardening import clusters
 
 OPTIONS = Options(registry="harbor.example.cn/mximages", hook="never").checked()
 
@@ -63,3 +68,25 @@ def test_relocated_long_name_parses() -> None:
     reference = references.parse("b" * 240 + ":1.0")
     moved = reference.relocated("harbor.example.cn:8443/mximages")
     assert references.parse(str(moved)) == moved
+
+
+@pytest.mark.parametrize("fault", [{"code": 500}, {"latency": 1.0}], ids=["500", "timeout"])
+def test_unstick_unread_deployments_not_clean(
+    fault: Dict[str, Any],
+    kubesim_factory: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: Any,
+) -> None:
+    # Found by test_unstick_faults: without the Deployments the stuck
+    # ClusterOperator was left alone and unstick said "nothing is stuck", exit 0.
+    sim = kubesim_factory(state=clusters.operator_only_state())
+    sim.faults.add(resource="deployments", times=1, **fault)
+    monkeypatch.setenv("KUBECONFIG", str(sim.kubeconfig))
+    monkeypatch.setenv("LANG", "C")
+    monkeypatch.chdir(tmp_path)
+    code = cli.run(["unstick", "--yes", "--request-timeout", "500ms"])
+    output = capsys.readouterr()
+    assert code == 1
+    assert "could not list deployments" in output.err
+    assert "nothing is stuck" not in output.out

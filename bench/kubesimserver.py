@@ -26,6 +26,10 @@ from bench.measuring import CommandFailed
 READY_TIMEOUT = 900.0
 STOP_TIMEOUT = 30.0
 PAGE_TIMEOUT = 300.0
+# How long the audit file must stay the same size before a run's entries
+# count as complete, and the longest wait for that.
+AUDIT_SETTLE = 1.0
+AUDIT_SETTLE_MAX = 30.0
 
 
 class Server:
@@ -64,11 +68,28 @@ class Server:
         return self.audit.stat().st_size if self.audit.exists() else 0
 
     def audit_since(self, offset: int) -> List[Dict[str, object]]:
+        """Return the audit entries written after offset, once the file has settled.
+
+        kubesim writes an entry after it has sent the response, so a client
+        can exit before its last entry is in the file. Waiting until the
+        file stops growing for AUDIT_SETTLE seconds lets those entries land.
+        """
+        self._wait_for_audit()
         if not self.audit.exists():
             return []
         with open(self.audit, "rb") as audit:
             audit.seek(offset)
             return [json.loads(line) for line in audit.read().splitlines() if line.strip()]
+
+    def _wait_for_audit(self) -> None:
+        deadline = time.monotonic() + AUDIT_SETTLE_MAX
+        size = self.audit_size()
+        while time.monotonic() < deadline:
+            time.sleep(AUDIT_SETTLE)
+            grown = self.audit_size()
+            if grown == size:
+                return
+            size = grown
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:

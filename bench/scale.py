@@ -210,10 +210,8 @@ def _measure(
         profile = profiling.profile_command(
             context, ["doctor", "--kubeconfig", kubeconfig], name=f"doctor-{state.counts['pods']}"
         )
-        section.notes.append(
-            f"cProfile of `doctor` at {tag} (top functions by cumulative time; waits "
-            f"for the server count as time in the socket calls):\n\n```\n{profile}\n```"
-        )
+        title = f"cProfile of `doctor` at {tag} (waits for the server count as socket calls)"
+        section.notes.append(profiling.describe(profile, title))
 
 
 def _client_import_cost(command: Command) -> str:
@@ -230,7 +228,6 @@ def _client_import_cost(command: Command) -> str:
 def _audited_run(server: Server, command: Command) -> Tuple[Run, List[Dict[str, object]]]:
     offset = server.audit_size()
     run = measuring.run_once(command)
-    # kubesim appends each entry before it responds, so this run's entries are all in the file.
     return run, server.audit_since(offset)
 
 

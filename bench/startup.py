@@ -93,10 +93,7 @@ def _profile(context: Context, command: Command) -> str:
     args = list(command.argv[2:])
     name = "startup-" + "-".join(arg.strip("-") for arg in args[:2])
     profile = profiling.profile_command(context, args, stdin=command.stdin, name=name)
-    return (
-        f"cProfile of `{command.label}` (top functions by cumulative time; the profiler "
-        f"slows every call down, so compare the shares, not the times):\n\n```\n{profile}\n```"
-    )
+    return profiling.describe(profile, f"cProfile of `{command.label}`")
 
 
 def _candidates(context: Context) -> List[Tuple[str, Optional[Command], str]]:

@@ -115,17 +115,25 @@ class SimCluster:
 
     def get(self, resource: ResourceInfo, namespace: str, name: str) -> Optional[Object]:
         obj = self.store.get(key_of(resource, namespace, name))
-        return self._as_version(resource, obj) if obj else None
+        return self.as_version(resource, obj) if obj else None
 
     def list(self, resource: ResourceInfo, namespace: str = "") -> List[Object]:
         return [
-            self._as_version(resource, obj)
+            self.as_version(resource, obj)
             for obj in self.store.items(
                 resource.group, resource.resource, namespace if resource.namespaced else ""
             )
         ]
 
-    def _as_version(self, resource: ResourceInfo, obj: Object) -> Object:
+    def snapshot(self, resource: ResourceInfo, namespace: str = "") -> List[Object]:
+        """Return the stored objects of a resource without copying them.
+
+        Callers must not modify them, and must present them with as_version().
+        """
+        scope = namespace if resource.namespaced else ""
+        return self.store.snapshot(resource.group, resource.resource, scope)
+
+    def as_version(self, resource: ResourceInfo, obj: Object) -> Object:
         """Present a stored object at the requested version (CRD versions share one schema here)."""
         if obj.get("apiVersion") != resource.api_version:
             obj = dict(obj, apiVersion=resource.api_version)

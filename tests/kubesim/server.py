@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import json
 import logging
 import select
@@ -453,16 +454,15 @@ class Handler(BaseHTTPRequestHandler):
         return lambda obj: labels(obj) and fields(obj)
 
     def _verb_list(self, call: Call) -> None:
-        predicate = self._predicate(call.served, call.query)
         with self.cluster.store.lock:
             revision = self.cluster.store.revision
-            items = [
-                obj
-                for obj in self.cluster.list(call.served.info, call.route.namespace)
-                if predicate(obj)
-            ]
+            items = self.cluster.snapshot(call.served.info, call.route.namespace)
+        if call.query.get("labelSelector") or call.query.get("fieldSelector"):
+            predicate = self._predicate(call.served, call.query)
+            items = [obj for obj in items if predicate(obj)]
         meta: Object = {"resourceVersion": str(revision)}
         items, meta = _paginate(items, call.query, meta)
+        items = [self.cluster.as_version(call.served.info, obj) for obj in items]
         if self._wants_table():
             crd = self.cluster.get_crd(call.served.crd_name) if call.served.crd_name else None
             self._send_json(
@@ -620,7 +620,7 @@ class Handler(BaseHTTPRequestHandler):
         predicate = self._predicate(call.served, call.query)
         targets = [
             obj
-            for obj in self.cluster.list(call.served.info, call.route.namespace)
+            for obj in self.cluster.snapshot(call.served.info, call.route.namespace)
             if predicate(obj)
         ]
         deleted = self.cluster.ops.delete_collection(
@@ -674,7 +674,7 @@ class Handler(BaseHTTPRequestHandler):
             if requested in ("", "0") or send_initial:
                 initial = [
                     obj
-                    for obj in self.cluster.list(call.served.info, call.route.namespace)
+                    for obj in self.cluster.snapshot(call.served.info, call.route.namespace)
                     if predicate(obj)
                 ]
                 expired = False
@@ -716,7 +716,7 @@ class Handler(BaseHTTPRequestHandler):
             self._end_chunks()
             return
         for obj in initial:
-            emit("ADDED", obj)
+            emit("ADDED", self.cluster.as_version(call.served.info, obj))
         if send_initial and query_flag(call.query, "allowWatchBookmarks"):
             emit(
                 "BOOKMARK",
@@ -744,7 +744,7 @@ class Handler(BaseHTTPRequestHandler):
                 last = event.resource_version
                 translated = _filter_event(event, call.served, call.route.namespace, predicate)
                 if translated is not None:
-                    emit(translated[0], self.cluster._as_version(call.served.info, translated[1]))
+                    emit(translated[0], self.cluster.as_version(call.served.info, translated[1]))
         self._end_chunks()
 
     def _client_gone(self) -> bool:
@@ -808,11 +808,13 @@ def _paginate(
                 "continue key is not valid: incorrect encoded start resourceVersion (version "
                 "meta.k8s.io/v1)"
             ) from None
-        items = [
-            obj
-            for obj in items
-            if (obj["metadata"].get("namespace", ""), obj["metadata"]["name"]) > start
-        ]
+        # Items are sorted by (namespace, name), so the next page starts after a bisection.
+        position = bisect.bisect_right(
+            items,
+            start,
+            key=lambda obj: (obj["metadata"].get("namespace", ""), obj["metadata"]["name"]),
+        )
+        items = items[position:]
     limit = int(query.get("limit") or 0)
     if limit > 0 and len(items) > limit:
         page, rest = items[:limit], items[limit:]

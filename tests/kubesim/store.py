@@ -8,6 +8,7 @@ older one gets 410 Gone ("too old resource version"), as from the watch cache.
 
 from __future__ import annotations
 
+import bisect
 import copy
 import threading
 from collections import deque
@@ -48,6 +49,8 @@ class Store:
         self.history_limit = history_limit
         self.changed = threading.Condition(self.lock)
         self._objects: Dict[Key, Object] = {}
+        # (group, resource) -> its entries sorted by key, rebuilt after a write to it.
+        self._sorted: Dict[Tuple[str, str], List[Tuple[Key, Object]]] = {}
         self._revision = 0
         self._history: Deque[Event] = deque(maxlen=history_limit)
         # The oldest revision a watch may resume from without missing events.
@@ -80,6 +83,30 @@ class Store:
             ]
             return [copy.deepcopy(obj) for _, obj in sorted(found, key=lambda item: item[0])]
 
+    def snapshot(self, group: str, resource: str, namespace: str = "") -> List[Object]:
+        """Return the stored objects of one resource, sorted, without copying them.
+
+        Stored objects are replaced, never changed in place, so the result stays consistent;
+        callers must not modify it (serialize it, or copy first).
+        """
+        with self.lock:
+            entries = self._sorted.get((group, resource))
+            if entries is None:
+                entries = sorted(
+                    (key, obj)
+                    for key, obj in self._objects.items()
+                    if key[0] == group and key[1] == resource
+                )
+                self._sorted[(group, resource)] = entries
+        if not namespace:
+            return [obj for _, obj in entries]
+        # Keys sort by namespace first, so one namespace is one contiguous run.
+        start = bisect.bisect_left(entries, (group, resource, namespace, ""), key=lambda e: e[0])
+        end = bisect.bisect_left(
+            entries, (group, resource, namespace + "\0", ""), key=lambda e: e[0]
+        )
+        return [obj for _, obj in entries[start:end]]
+
     def keys(self) -> List[Key]:
         with self.lock:
             return sorted(self._objects)
@@ -103,6 +130,7 @@ class Store:
             key = key_of(resource, meta.get("namespace", ""), meta["name"])
             previous = self._objects.get(key)
             self._objects[key] = copy.deepcopy(obj)
+            self._sorted.pop((key[0], key[1]), None)
             self._record(Event(revision, event_type, resource, copy.deepcopy(obj), previous))
             return copy.deepcopy(obj)
 
@@ -112,6 +140,7 @@ class Store:
             meta = obj["metadata"]
             key = key_of(resource, meta.get("namespace", ""), meta["name"])
             self._objects.pop(key, None)
+            self._sorted.pop((key[0], key[1]), None)
             revision = self.next_revision()
             gone = copy.deepcopy(obj)
             gone["metadata"]["resourceVersion"] = str(revision)

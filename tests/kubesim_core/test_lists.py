@@ -151,3 +151,27 @@ def test_table_response_for_kubectl_get(bare):
     assert [c["name"] for c in table["columnDefinitions"]] == ["Name", "Data", "Age"]
     assert table["rows"][0]["cells"][:2] == ["tab", 2]
     assert table["rows"][0]["object"]["kind"] == "PartialObjectMetadata"
+
+
+def test_list_reflects_each_write(bare):
+    api = Api(bare)
+    api.post(CM, configmap("b"))
+    assert names(api.get(CM).body["items"]) == ["b"]
+    api.post(CM, configmap("a"))
+    assert names(api.get(CM).body["items"]) == ["a", "b"]
+    api.delete(f"{CM}/b")
+    assert names(api.get(CM).body["items"]) == ["a"]
+
+
+def test_pagination_within_one_namespace(bare):
+    api = Api(bare)
+    for namespace in ("default", "kube-system", "kube-public"):
+        for index in range(3):
+            path = f"/api/v1/namespaces/{namespace}/configmaps"
+            api.post(path, configmap(f"{namespace}-{index}", namespace=namespace))
+    first = api.get("/api/v1/namespaces/kube-public/configmaps?limit=2").body
+    token = first["metadata"]["continue"]
+    second = api.get(f"/api/v1/namespaces/kube-public/configmaps?limit=2&continue={token}").body
+    assert names(first["items"]) == ["kube-public-0", "kube-public-1"]
+    assert names(second["items"]) == ["kube-public-2"]
+    assert "continue" not in second["metadata"]

@@ -157,7 +157,14 @@ class Store:
 
     def events_after(self, revision: int) -> List[Event]:
         with self.lock:
-            return [event for event in self._history if event.resource_version > revision]
+            # Versions grow along the history, so walk back only over the new events.
+            newer = []
+            for event in reversed(self._history):
+                if event.resource_version <= revision:
+                    break
+                newer.append(event)
+            newer.reverse()
+            return newer
 
     def subscribe(self, listener: Callable[[Event], None]) -> Callable[[], None]:
         with self.lock:

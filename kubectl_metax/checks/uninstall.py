@@ -12,7 +12,14 @@ from kubectl_metax.inspection import stuck, webhooks
 from kubectl_metax.inspection.install import RELEASE_NAME_ANNOTATION, RELEASE_NAMESPACE_ANNOTATION
 from kubectl_metax.inspection.snapshot import ApiServiceRecord, Snapshot, WebhookConfigRecord
 
-WEBHOOK_LISTS = ("validatingwebhookconfigurations", "mutatingwebhookconfigurations", "services")
+# Without endpoints a webhook whose Service exists but has no ready endpoint
+# cannot be told from a live one, so MX301 does not run on a partial view.
+WEBHOOK_LISTS = (
+    "validatingwebhookconfigurations",
+    "mutatingwebhookconfigurations",
+    "services",
+    "endpoints",
+)
 HELM_STORAGE = ("secrets", "configmaps")
 MANAGED_BY = "app.kubernetes.io/managed-by"
 HOOK_ANNOTATION = "helm.sh/hook"

@@ -104,3 +104,14 @@ def test_forbidden_list_passes_nothing_silently(kubesim_factory: Any, monkeypatc
     _code, document = report(sim.kubeconfig, "--only", "MX201")
     assert status_of(document, "MX201") == "not-run"
     assert findings_of(document, "MX001")
+
+
+def test_webhook_check_needs_endpoints(kubesim_factory: Any, monkeypatch: Any) -> None:
+    set_language(monkeypatch, "en")
+    sim = kubesim_factory(state=scenarios.state_yaml(scenarios.BY_CHECK["MX301"].fire))
+    for resource in ("endpointslices", "endpoints"):
+        sim.faults.add(verb="list", resource=resource, code=403, times=None)
+    _code, document = report(sim.kubeconfig, "--only", "MX301")
+    assert status_of(document, "MX301") == "not-run"
+    assert findings_of(document, "MX301") == []
+    assert "endpoints" in findings_of(document, "MX001")[0]["message"]

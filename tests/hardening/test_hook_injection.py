@@ -154,7 +154,7 @@ def test_real_helm4_rejects_namespace(helm4: Helm, tmp_path: Path) -> None:  # n
 
 
 @settings(max_examples=200, deadline=None, derandomize=True)
-@given(value=st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00")))
+@given(value=st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00")))
 def test_quoted_value_inert_in_sh(value: str) -> None:
     assert shutil.which("sh")
     completed = subprocess.run(

@@ -13,7 +13,7 @@ file exists when the first write arrives; exit 0 only when the cluster
 really is clean; a second run without faults exits 0 and leaves nothing
 stuck; a 503 makes the client wait the Retry-After it was given. The
 client's waits between retries are recorded instead of slept, and
-verification waits 5 s instead of 30 s for the namespace to go.
+verification waits 3 s instead of 30 s for the namespace to go.
 
 Leaves out: two faults in one run, faults during ``--helm-uninstall``, and
 the Helm 4 hook (tests/post_render/test_hook_script.py).
@@ -40,7 +40,7 @@ WRITE_VERBS = ("create", "update", "patch", "delete", "deletecollection")
 REVIEW_RESOURCES = ("selfsubjectaccessreviews", "selfsubjectrulesreviews")
 ADMIN = "kubesim-admin"
 
-# The client gives up after REQUEST_TIMEOUT; the slow fault answers later.
+# The client gives up after REQUEST_TIMEOUT, before the slow fault responds.
 REQUEST_TIMEOUT = "500ms"
 SLOW_SECONDS = 1.0
 RETRY_AFTER = 2
@@ -57,7 +57,7 @@ FAULTS: Dict[str, Dict[str, Any]] = {
 TLS_FAULTS = ("timeout", "dropped")
 # Verification waits this long for a namespace to finish terminating, in
 # place of the command's 30 s: kubesim's namespace controller needs about 1 s.
-SETTLE_SECONDS = 5.0
+SETTLE_SECONDS = 3.0
 
 Write = Tuple[str, str, str, str]  # verb, resource, namespace, name
 

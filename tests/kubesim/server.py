@@ -41,7 +41,7 @@ LOG = logging.getLogger(__name__)
 # kube-apiserver picks a random watch timeout between --min-request-timeout and twice that
 # (30 to 60 minutes by default); kubesim takes the lower bound.
 DEFAULT_WATCH_TIMEOUT = 1800
-# How often an idle watch wakes to notice a server shutdown.
+# How often an idle watch wakes to notice a server shutdown or a client that left.
 WATCH_POLL_SECONDS = 0.5
 IDLE_CONNECTION_TIMEOUT = 120
 HEALTH_PATHS = ("/healthz", "/livez", "/readyz")
@@ -78,7 +78,7 @@ class _DropConnection(Exception):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    # Close keep-alive connections idle this long (seconds); Go clients drop idle ones at 90.
+    # Close keep-alive connections idle this long (seconds); client-go's own idle timeout is 90.
     timeout = IDLE_CONNECTION_TIMEOUT
     server: _Server
 
@@ -289,39 +289,16 @@ class Handler(BaseHTTPRequestHandler):
             self._authorize(RequestAttributes(user=user, verb=verb, resource=None, path=path))
             self._serve_non_resource(path, query, route, body)
             return
-        served = self.cluster.registry.find(route.group, route.version, route.resource)
-        if served is None:
-            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        served = self._served_for(route, verb)
         info = served.info
-        if (route.namespace and not info.namespaced) or (
-            route.subresource and route.subresource not in info.subresources
-        ):
-            raise ApiError(404, "NotFound", "the server could not find the requested resource")
-        if not info.namespaced and route.namespace:
-            raise ApiError(404, "NotFound", "the server could not find the requested resource")
-        if info.namespaced and route.name and not route.namespace and verb not in ("list", "watch"):
-            raise ApiError(404, "NotFound", "the server could not find the requested resource")
         name = route.name
         if verb in ("watch", "list") and not name:
-            # kube-apiserver's RequestInfo takes the name from fieldSelector=metadata.name=<name>.
-            selected = [
-                t.split("=")[-1]
-                for t in query.get("fieldSelector", "").split(",")
-                if t.replace("==", "=").startswith("metadata.name=")
-            ]
-            name = selected[0] if len(selected) == 1 else ""
+            name = _name_from_field_selector(query.get("fieldSelector", ""))
         if verb in ("watch", "list") and route.name:
             # A watch of one object by name (`/watch/<resource>/<name>`) is a filtered watch.
-            query = dict(
-                query,
-                fieldSelector=",".join(
-                    filter(None, [query.get("fieldSelector", ""), f"metadata.name={route.name}"])
-                ),
-            )
-        if verb not in served.verbs and not (
-            route.subresource and verb in ("get", "update", "patch")
-        ):
-            raise errors.method_not_allowed(verb, info)
+            selectors_given = [query.get("fieldSelector", ""), f"metadata.name={route.name}"]
+            query = dict(query, fieldSelector=",".join(filter(None, selectors_given)))
+
         attributes = RequestAttributes(
             user=user,
             verb=verb,
@@ -335,6 +312,24 @@ class Handler(BaseHTTPRequestHandler):
         self._authorize(attributes)
         handler = getattr(self, f"_verb_{verb}")
         handler(Call(served, route, query, attributes, body, dry_run))
+
+    def _served_for(self, route: routing.Route, verb: str) -> Served:
+        """Find the resource a request addresses; 404 or 405 as kube-apiserver answers."""
+        served = self.cluster.registry.find(route.group, route.version, route.resource)
+        if served is None:
+            raise _no_such_path()
+        info = served.info
+        if route.namespace and not info.namespaced:
+            raise _no_such_path()
+        if route.subresource and route.subresource not in info.subresources:
+            raise _no_such_path()
+        # A namespaced object is addressed inside its namespace, except by list and watch.
+        if info.namespaced and route.name and not route.namespace and verb not in ("list", "watch"):
+            raise _no_such_path()
+        subresource_verb = bool(route.subresource) and verb in ("get", "update", "patch")
+        if verb not in served.verbs and not subresource_verb:
+            raise errors.method_not_allowed(verb, info)
+        return served
 
     def _serve_non_resource(
         self, path: str, query: Dict[str, str], route: routing.Route, body: bytes
@@ -764,6 +759,16 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
 
+def _name_from_field_selector(selector: str) -> str:
+    """Return X of a lone metadata.name=X term, as kube-apiserver's RequestInfo takes it."""
+    names = [
+        term.split("=")[-1]
+        for term in selector.split(",")
+        if term.replace("==", "=").startswith("metadata.name=")
+    ]
+    return names[0] if len(names) == 1 else ""
+
+
 def _no_such_path() -> ApiError:
     return ApiError(404, "NotFound", "the server could not find the requested resource")
 
@@ -920,7 +925,7 @@ def _default_review(
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
-    # helm 4 opens many connections at once; the default backlog of 5 drops some SYNs.
+    # helm 4 opens many connections at once, more than the default listen backlog of 5.
     request_queue_size = 128
     allow_reuse_address = True
     cluster: SimCluster

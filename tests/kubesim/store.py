@@ -21,8 +21,7 @@ Object = Dict[str, Any]
 # (group, resource, namespace, name); versions of one resource share storage.
 Key = Tuple[str, str, str, str]
 
-# Events kept for watch resumption; kube-apiserver's watch cache keeps a window of
-# the same kind (its size is tuned per resource, 100 to thousands of events).
+# Events kept for watch resumption, like the window of kube-apiserver's watch cache.
 HISTORY_LIMIT = 5000
 
 
@@ -42,7 +41,11 @@ def key_of(resource: ResourceInfo, namespace: str, name: str) -> Key:
 
 
 class Store:
-    """Thread-safe storage; callers pass deep copies in and get deep copies out."""
+    """Thread-safe storage.
+
+    put() stores a deep copy, get() and items() return deep copies, and snapshot() returns
+    the stored objects themselves for read-only use.
+    """
 
     def __init__(self, history_limit: int = HISTORY_LIMIT) -> None:
         self.lock = threading.RLock()

@@ -32,7 +32,7 @@ WEBHOOK_CONFIGURATIONS = ("admissionregistration.k8s.io", "validatingwebhookconf
 CLUSTER_OPERATORS = ("gpu.metax-tech.com", "clusteroperators")
 # The hook script's waits, shortened: the operator stand-in finalizes after 1 s
 # by default, and a "too slow" operator gets a delay far beyond these.
-HOOK_WAITS = {"OPERATOR_FINISH_SECONDS": "6", "OBJECT_GONE_SECONDS": "6", "POLL_SECONDS": "1"}
+HOOK_WAITS = {"OPERATOR_FINISH_SECONDS": "4", "OBJECT_GONE_SECONDS": "4", "POLL_SECONDS": "1"}
 SLOW_OPERATOR_SECONDS = "600"
 HELM_TIMEOUT = "150s"
 

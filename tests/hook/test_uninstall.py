@@ -25,6 +25,7 @@ from tests.hook.conftest import (
     CHART_HOOK_JOB,
     CLUSTER_OPERATORS,
     HOOK_JOB,
+    HOOK_WAITS,
     NAMESPACE,
     RELEASE,
     SLOW_OPERATOR_SECONDS,
@@ -114,8 +115,10 @@ def test_operator_too_slow(cluster: Cluster, webhook_create: bool) -> None:
     completed = cluster.uninstall()
 
     assert completed.returncode == 0, completed.stderr
-    (output,) = cluster.outputs(HOOK_JOB)
-    assert "ClusterOperator still present after 6s" in output
+    outputs = cluster.outputs(HOOK_JOB)
+    assert len(outputs) == 1, outputs
+    output = outputs[0]
+    assert f"ClusterOperator still present after {HOOK_WAITS['OPERATOR_FINISH_SECONDS']}s" in output
     assert "removed finalizers" in output
     assert cluster.hook_requests("patch", "clusteroperators") == ["cluster-operator:200"]
     assert cluster.hook_requests("delete", WEBHOOK_CONFIGURATIONS[1]) == [
@@ -132,7 +135,9 @@ def test_operator_already_gone(cluster: Cluster, webhook_create: bool) -> None:
     completed = cluster.uninstall()
 
     assert completed.returncode == 0, completed.stderr
-    (output,) = cluster.outputs(HOOK_JOB)
+    outputs = cluster.outputs(HOOK_JOB)
+    assert len(outputs) == 1, outputs
+    output = outputs[0]
     assert "removed finalizers" in output
     # The webhook has no endpoint left, so it goes before the finalizer patch.
     assert output.index(f"deleting validating webhook configuration {WEBHOOK_CONFIGURATION}") < (

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Iterator, List, Optional, Tuple
 
-from kubectl_metax.inspection.install import METAX_GROUP, Install, operator_deployments
+from kubectl_metax.inspection.install import (
+    METAX_GROUP,
+    NAME_ONLY_EVIDENCE,
+    Install,
+    operator_deployments,
+)
 from kubectl_metax.inspection.snapshot import (
     ContainerRecord,
     CrdRecord,
@@ -44,9 +49,16 @@ def namespace_exists(snap: Snapshot, name: str) -> bool:
     return any(item["meta"]["name"] == name for item in snap["namespaces"])
 
 
+def installed(install: Install) -> bool:
+    """Return whether anything besides the conventional namespace name points at an install."""
+    return bool(install["namespace"]) and any(
+        kind != NAME_ONLY_EVIDENCE for kind in install["evidence"]
+    )
+
+
 def operator_present(snap: Snapshot, install: Install) -> bool:
-    """Return whether the operator's namespace is known and exists."""
-    return bool(install["namespace"]) and namespace_exists(snap, install["namespace"])
+    """Return whether an install is known and its namespace exists."""
+    return installed(install) and namespace_exists(snap, install["namespace"])
 
 
 def deployments_here(snap: Snapshot, install: Install) -> List[WorkloadRecord]:

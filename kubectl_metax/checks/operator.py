@@ -33,7 +33,7 @@ def upgrade_command(context: Context, *settings: str) -> str:
 )
 def operator_namespace(context: Context) -> List[Finding]:
     install = context.install
-    if not install["namespace"]:
+    if not facts.installed(install):
         return [
             Finding(
                 id="MX101",

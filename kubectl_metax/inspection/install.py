@@ -21,6 +21,9 @@ COMPONENT_VALUE = "metax-operator"
 DEPLOYMENT_NAME = re.compile(r"(^|.*-)metax-operator(-[a-z0-9]+)?$")
 RELEASE_DEPLOYMENT_SUFFIX = "-metax-operator"
 DEFAULT_NAMESPACE = "metax-operator"
+# Evidence that only the namespace's conventional name exists: Helm leaves the
+# namespace behind after an uninstall, so on its own it does not mean an install.
+NAME_ONLY_EVIDENCE = "default-namespace"
 RELEASE_NAME_ANNOTATION = "meta.helm.sh/release-name"
 RELEASE_NAMESPACE_ANNOTATION = "meta.helm.sh/release-namespace"
 
@@ -111,7 +114,7 @@ def _vote_namespace(
         if "metax" in release["release"]:
             vote(release["namespace"], "helm-release-name", 2)
     if any(item["meta"]["name"] == DEFAULT_NAMESPACE for item in snap["namespaces"]):
-        vote(DEFAULT_NAMESPACE, "default-namespace", 1)
+        vote(DEFAULT_NAMESPACE, NAME_ONLY_EVIDENCE, 1)
 
     return [(namespace, evidence[namespace]) for namespace, _count in votes.most_common()]
 

@@ -254,3 +254,15 @@ def test_vendor_uninstall_trap_explained(kubesim_factory: Any, monkeypatch: Any)
     ]
     assert "kubectl metax unstick" in commands
     assert code == 1
+
+
+def test_empty_leftover_namespace_is_no_install(kubesim_factory: Any, monkeypatch: Any) -> None:
+    # Helm does not delete the release namespace on uninstall, so a finished
+    # uninstall leaves an empty metax-operator namespace behind.
+    set_language(monkeypatch, "en")
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "metax-operator"}}
+    sim = kubesim_factory(state=yaml.safe_dump(namespace))
+    code, document = report(sim.kubeconfig)
+    assert code == 0
+    assert status_of(document, "MX102") == "passed"
+    assert [finding["severity"] for finding in findings_of(document, "MX101")] == ["info"]

@@ -39,7 +39,10 @@ PURE_FALLBACKS = ("charset_normalizer",)
 
 
 def pip(*args: str) -> None:
-    subprocess.run([sys.executable, "-m", "pip", "--disable-pip-version-check", *args], check=True)
+    # Two -q keep pip to errors: its warnings about this machine's index settings are noise here.
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--disable-pip-version-check", "-qq", *args], check=True
+    )
 
 
 def runtime_pins() -> list[str]:
@@ -101,7 +104,7 @@ def add_libyaml_builds(site: Path, scratch: Path) -> None:
 
 
 def install_package(site: Path) -> None:
-    pip("install", "--quiet", "--no-deps", "--target", str(site), str(TOP))
+    pip("install", "--no-deps", "--target", str(site), str(TOP))
 
 
 def record_build(site: Path) -> None:

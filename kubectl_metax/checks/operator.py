@@ -39,8 +39,8 @@ def operator_namespace(context: Context) -> List[Finding]:
                 id="MX101",
                 severity=INFO,
                 message=_(
-                    "No MetaX GPU Operator was found: no Deployment, Helm release, MetaX object "
-                    "or namespace named metax-operator points at one."
+                    "No MetaX GPU Operator was found: no Deployment, Helm release or MetaX "
+                    "object points at one (an empty namespace left by an uninstall does not count)."
                 ),
                 fix=_("If the operator is installed in another namespace, name it with -n."),
             )

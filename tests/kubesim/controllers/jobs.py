@@ -192,7 +192,14 @@ class JobRunner(ResyncController):
         completions = spec.get("completions") or 1
         deadline_seconds = spec.get("activeDeadlineSeconds")
         started = update_with_retry(cluster, jobs, namespace, name, _mark_started, status=True)
-        if started is None:
+        # reconcile may have listed the Job before an earlier worker finished it
+        # and checked _workers after that worker left, so check the stored Job.
+        if (
+            started is None
+            or started["metadata"].get("uid") != job["metadata"].get("uid")
+            or condition_true(started, "Complete")
+            or condition_true(started, "Failed")
+        ):
             return
         status = started.get("status") or {}
         start_time = parse_rfc3339(status.get("startTime", ""))

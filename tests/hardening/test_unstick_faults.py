@@ -7,13 +7,15 @@ A clean run records how many requests unstick sends and which writes it
 plans. Then, for each fault (500, 503 with Retry-After, 429, a response
 slower than --request-timeout, a dropped connection, 409) and each request
 position in turn, a fresh cluster gets that one fault and unstick runs in
-process. Checked every time: the command returns an exit code instead of
-raising; every write hits a planned object with a planned verb; a backup
-file exists when the first write arrives; exit 0 only when the cluster
-really is clean; a second run without faults exits 0 and leaves nothing
-stuck (run only after a failed run: after exit 0 the cluster was just
-checked clean); a 503 makes the client wait the Retry-After it was given. The
-client's waits between retries are recorded instead of slept, and
+process. Checked every time:
+- the command returns an exit code instead of raising;
+- every write hits a planned object with a planned verb;
+- a backup file exists when the first write arrives;
+- exit 0 only when the cluster really is clean;
+- after a failed run, a second run without faults exits 0 and leaves
+  nothing stuck (after exit 0 the cluster was just checked clean);
+- a 503 makes the client wait the Retry-After it was given.
+The client's waits between retries are recorded instead of slept, and
 verification waits 3 s instead of 30 s for the namespace to go.
 
 Leaves out: two faults in one run, faults during ``--helm-uninstall``, and

@@ -19,6 +19,9 @@ from kubectl_metax.i18n import _
 
 # A collection that finishes within this many seconds shows no progress line.
 PROGRESS_DELAY = 1.0
+# A bundle names nodes, namespaces and images, which some sites keep private,
+# so only its owner may read it (as with unstick's backups).
+DUMP_MODE = 0o600
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -158,11 +161,19 @@ def _collect(args: argparse.Namespace) -> Any:
 
 
 def _save(path: str, snap: Any) -> None:
+    """Write the bundle to path with mode 0600, narrowing an existing file's mode first."""
     from kubectl_metax.inspection import snapshot
 
+    text = snapshot.dumps(snap)
     try:
-        with open(path, "w", encoding="utf-8") as stream:
-            stream.write(snapshot.dumps(snap))
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT, DUMP_MODE)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+            # The mode given to os.open applies only to a new file, so an
+            # existing one is narrowed before its old contents are dropped.
+            os.fchmod(descriptor, DUMP_MODE)
+            os.ftruncate(descriptor, 0)
+            stream.write(text)
+            stream.flush()
     except OSError as error:
         raise errors.ActionFailed(
             _("cannot write the snapshot to {path}: {error}").format(

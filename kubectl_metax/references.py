@@ -75,11 +75,26 @@ class ImageReference:
         ``registry`` may carry a project path (``harbor.example.cn/mximages``);
         the result is ``<registry>/<name>:<tag>[@digest]``, the layout sites use
         when they mirror MetaX images. Raises InvalidReference when ``registry``
-        is not a registry host with an optional path.
+        is not a registry host with an optional path, or when the moved
+        repository name would be longer than MAX_NAME_LENGTH.
         """
         host, project = split_registry(registry)
         path = f"{project}/{self.name}" if project else self.name
-        return replace(self, registry=host, path=path)
+        moved = replace(self, registry=host, path=path)
+        if len(moved.repository) > MAX_NAME_LENGTH:
+            raise InvalidReference(
+                _(
+                    "image {image!r} moved to registry {registry!r} would have a repository "
+                    "name of {length} characters, more than the limit of {limit}; "
+                    "choose a shorter registry or project path"
+                ).format(
+                    image=str(self),
+                    registry=registry,
+                    length=len(moved.repository),
+                    limit=MAX_NAME_LENGTH,
+                )
+            )
+        return moved
 
     def with_tag(self, tag: str) -> ImageReference:
         """Return this image with another tag and no digest."""

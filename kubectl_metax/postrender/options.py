@@ -40,7 +40,9 @@ class Options:
                     value=self.hook, modes=", ".join(HOOK_MODES)
                 )
             )
-        _check_hook_image(self.hook_image)
+        _check_hook_image(
+            self.hook_image, registry="" if self.hook == HOOK_NEVER else self.registry
+        )
         if (self.maca_version or self.distro) and not self.gpu:
             raise errors.InvalidInput(
                 _(
@@ -68,10 +70,12 @@ class Options:
         )
 
 
-def _check_hook_image(text: str) -> None:
-    """Reject a hook image that does not parse or is not pinned to a tag or digest."""
+def _check_hook_image(text: str, *, registry: str) -> None:
+    """Reject a hook image that does not parse, is not pinned, or cannot move to ``registry``."""
     try:
         reference = references.parse(text)
+        if registry:
+            reference.relocated(registry)
     except references.InvalidReference as error:
         raise errors.InvalidInput(_("--hook-image: {reason}").format(reason=error)) from error
     if reference.digest:

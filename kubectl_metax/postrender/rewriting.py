@@ -111,8 +111,15 @@ class _Planner:
                 if isinstance(variable, dict) and isinstance(variable.get("value"), events.Scalar):
                     self.reference(variable["value"])
 
+    def corrected(self, text: str, *, at: events.Scalar) -> Optional[str]:
+        """Correct one reference; raise MalformedStream naming the line of ``at`` on failure."""
+        try:
+            return self.corrector.corrected(text)
+        except references.InvalidReference as error:
+            raise self.document.error(line=at.line, detail=str(error)) from error
+
     def reference(self, scalar: events.Scalar) -> None:
-        corrected = self.corrector.corrected(scalar.value)
+        corrected = self.corrected(scalar.value, at=scalar)
         if corrected is not None:
             self.replace(scalar, corrected)
 
@@ -137,7 +144,7 @@ class _Planner:
         if name is None:
             return
         text = _joined(registry, name, version)
-        corrected = self.corrector.corrected(text)
+        corrected = self.corrected(text, at=fields["name"])
         if corrected is None or corrected == text:
             return
         new_registry, new_name, new_version = _split(corrected)
@@ -160,7 +167,7 @@ class _Planner:
             if not isinstance(item, events.Scalar):
                 continue
             text = _joined(registry, item.value, None)
-            corrected = self.corrector.corrected(text)
+            corrected = self.corrected(text, at=item)
             if corrected is None or corrected == text:
                 continue
             item_registry, item_name, item_tag = _split(corrected)

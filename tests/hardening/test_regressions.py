@@ -3,10 +3,10 @@
 Covers: an alias with no anchor before it, which the parser alone accepts,
 in a tree document and in a passed-through one; aliases with their anchor
 still accepted and written back unchanged; an unclosed flow collection at
-the end of a document located on its own last line; and, marked as an
-expected failure until it is fixed, a long image name that moving to a
-mirror pushes past the 255-character limit; unstick reporting a failure,
-not a clean cluster, when it could not list Deployments.
+the end of a document located on its own last line. A long image name
+that moving to a mirror would push past the 255-character limit is
+rejected. unstick reports a failure, not a clean cluster, when it could
+not list Deployments.
 Leaves out: the generated streams themselves (test_postrender_properties.py).
 """
 
@@ -57,17 +57,13 @@ def test_unclosed_flow_names_own_line() -> None:
     assert str(raised.value).startswith("document 1 (line 4 of the input): ")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="relocated() does not check the 255-character repository limit",
-)
-def test_relocated_long_name_parses() -> None:
+def test_relocated_long_name_rejected() -> None:
     # Found by fuzz/fuzz_references.py: a name under the limit moved under a
-    # registry with a project path goes over it, and the post-renderer would
-    # write a reference that its own parser (and the Docker grammar) rejects.
+    # registry with a project path went over it, and the post-renderer wrote
+    # a reference that its own parser (and the Docker grammar) rejects.
     reference = references.parse("b" * 240 + ":1.0")
-    moved = reference.relocated("harbor.example.cn:8443/mximages")
-    assert references.parse(str(moved)) == moved
+    with pytest.raises(references.InvalidReference, match="limit of 255"):
+        reference.relocated("harbor.example.cn:8443/mximages")
 
 
 @pytest.mark.parametrize("fault", [{"code": 500}, {"latency": 1.0}], ids=["500", "timeout"])

@@ -149,8 +149,8 @@ class Cluster:
         if webhook_create:
             self.make_webhook_strict()
         # The stand-in adds its finalizer (and, with webhook.create=false, creates
-        # its webhook configuration) once it sees the ClusterOperator.
-        self.kubectl_run(
+        # its webhook configuration) once the ClusterOperator exists.
+        waited = self.kubectl_run(
             "wait",
             "-n",
             NAMESPACE,
@@ -158,6 +158,7 @@ class Cluster:
             "--for=jsonpath={.metadata.finalizers[0]}=gpu.metax-tech.com",
             "--timeout=30s",
         )
+        assert waited.returncode == 0, waited.stderr
 
     def make_webhook_strict(self) -> None:
         """Set the chart's webhook to failurePolicy Fail, which the vendor ships.

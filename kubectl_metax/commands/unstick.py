@@ -152,13 +152,28 @@ def _backup(args: argparse.Namespace, api: Any, plan: Any) -> str:
     return str(path)
 
 
-def _helm(args: argparse.Namespace, plan: Any) -> Optional[Dict[str, Any]]:
+def _cluster_flags(args: argparse.Namespace, context: str) -> List[str]:
+    """Return the helm flags that aim it at the cluster this run inspected.
+
+    Without them helm would follow $KUBECONFIG and its current context, which
+    need not be the --kubeconfig and --context given here.
+    """
+    flags = ["--kubeconfig", args.kubeconfig] if args.kubeconfig else []
+    return flags + (["--kube-context", context] if context else [])
+
+
+def _helm(args: argparse.Namespace, plan: Any, *, context: str) -> Optional[Dict[str, Any]]:
     """Run (with --helm-uninstall, never in a dry run) or print `helm uninstall` per release."""
     install = plan["install"]
     releases = [release["name"] for release in install["releases"]]
     if not releases:
+        if args.helm_uninstall:
+            _say(args, _("no Helm release record is left, so helm uninstall has nothing to do"))
         return None
-    commands = [["uninstall", name, "-n", install["namespace"], "--wait"] for name in releases]
+    commands = [
+        ["uninstall", name, "-n", install["namespace"], "--wait", *_cluster_flags(args, context)]
+        for name in releases
+    ]
     if not args.helm_uninstall or args.dry_run:
         for command in commands:
             _say(
@@ -174,7 +189,14 @@ def _helm(args: argparse.Namespace, plan: Any) -> Optional[Dict[str, Any]]:
         raise errors.ActionFailed(_("helm not found: set HELM_BIN or put helm on PATH"))
     results = []
     for command in commands:
-        completed = subprocess.run([helm, *command], capture_output=True, text=True, check=False)
+        try:
+            completed = subprocess.run(
+                [helm, *command], capture_output=True, text=True, check=False
+            )
+        except OSError as error:
+            raise errors.ActionFailed(
+                _("cannot run helm {path}: {error}").format(path=helm, error=error.strerror)
+            ) from error
         output = (completed.stdout + completed.stderr).strip()
         results.append(
             {"command": ["helm", *command], "exitCode": completed.returncode, "output": output}
@@ -210,7 +232,7 @@ def run(args: argparse.Namespace) -> int:
         )
     if not plan["actions"]:
         _say(args, _("nothing is stuck: there is nothing to clean up"))
-        helm = _helm(args, plan) if args.helm_uninstall and not args.dry_run else None
+        helm = _helm(args, plan, context=conn.context) if args.helm_uninstall and not args.dry_run else None
         return _finish(args, plan, helm=helm, ok=_helm_ok(helm))
     if args.dry_run == "client":
         _say(args, _("dry run: nothing was changed"))
@@ -233,7 +255,7 @@ def run(args: argparse.Namespace) -> int:
     for check in checks:
         _say(args, rendering.check_line(check))  # type: ignore[arg-type]
     verified = not failed and all(check["ok"] for check in checks)
-    helm = _helm(args, plan) if verified else None
+    helm = _helm(args, plan, context=conn.context) if verified else None
     return _finish(
         args,
         plan,

@@ -6,7 +6,8 @@ Deployment gone, ClusterOperator deleted with its finalizer kept, webhook
 configuration left by the operator), then `unstick --yes --helm-uninstall`
 with HELM_BIN: the webhook configuration the operator created (no Helm
 metadata, rules on gpu.metax-tech.com) is deleted, the finalizer removed,
-and `helm uninstall --wait` succeeds. Also: the command printed instead
+and `helm uninstall --wait` succeeds. helm is aimed at the kubeconfig and
+context unstick used, not at $KUBECONFIG. Also: the command printed instead
 when --helm-uninstall is absent, and no helm run in a server dry run.
 Leaves out: a helm binary that fails (its exit code is reported as is).
 """
@@ -110,11 +111,42 @@ def test_helm_uninstall_after_cleanup(
 
     result = _unstick(env, tmp_path, "--helm-uninstall")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert f"helm uninstall {RELEASE} -n {NAMESPACE} --wait: exit code 0" in result.stdout
+    assert f"helm uninstall {RELEASE} -n {NAMESPACE} --wait --kube-context " in result.stdout
+    assert ": exit code 0" in result.stdout
     assert sim.get(*WEBHOOK) is None
     assert sim.get(*OPERATORS, NAMESPACE, "cluster-operator") is None
     listed = run_tool(helm, "list", "-n", NAMESPACE, "-q", env=env)
     assert listed.stdout.strip() == ""
+
+
+def test_helm_follows_kubeconfig_flag(
+    kubesim_factory: Any, helm3_bin: Path, kubectl_bin: Path, tmp_path: Path
+) -> None:
+    sim = kubesim_factory(actors=("operator", "workloads"))
+    env = _broken_install(sim, helm3_bin, kubectl_bin)
+    env["HELM_BIN"] = str(helm3_bin)
+    # $KUBECONFIG names a file that does not exist: a helm that followed it
+    # instead of --kubeconfig could not reach the cluster at all.
+    env["KUBECONFIG"] = str(tmp_path / "decoy-kubeconfig")
+
+    result = _unstick(env, tmp_path, "--helm-uninstall", "--kubeconfig", str(sim.kubeconfig))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"--kubeconfig {sim.kubeconfig}" in result.stdout
+    assert ": exit code 0" in result.stdout
+    listed = run_tool(helm3_bin, "list", "-n", NAMESPACE, "-q", env=sim.env())
+    assert listed.stdout.strip() == ""
+
+
+def test_missing_helm_binary_reported(
+    kubesim_factory: Any, helm3_bin: Path, kubectl_bin: Path, tmp_path: Path
+) -> None:
+    sim = kubesim_factory(actors=("operator", "workloads"))
+    env = _broken_install(sim, helm3_bin, kubectl_bin)
+    env["HELM_BIN"] = str(tmp_path / "no-such-helm")
+    result = _unstick(env, tmp_path, "--helm-uninstall")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert f"cannot run helm {tmp_path / 'no-such-helm'}" in result.stderr
 
 
 def test_helm_command_printed_without_flag(

@@ -18,6 +18,8 @@ _UNIT_SECONDS = {
     "m": 60.0,
     "h": 3600.0,
 }
+# The largest duration Go (and so kubectl) can represent: 2**63 - 1 nanoseconds.
+MAX_DURATION_SECONDS = (2**63 - 1) / 1e9
 _PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
 
 
@@ -28,7 +30,7 @@ def parse_request_timeout(text: str) -> Optional[float]:
     the value when it is not a duration.
     """
     value = text.strip()
-    if re.fullmatch(r"\d+", value):
+    if re.fullmatch(r"\d+", value) and float(value) <= MAX_DURATION_SECONDS:
         seconds = float(value)
         return seconds or None
 
@@ -39,7 +41,7 @@ def parse_request_timeout(text: str) -> Optional[float]:
             break
         total += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
         position = match.end()
-    if not value or position != len(value):
+    if not value or position != len(value) or total > MAX_DURATION_SECONDS:
         raise InvalidInput(
             _(
                 "invalid --request-timeout value {value!r}: use a duration such as 30s, 1m or "

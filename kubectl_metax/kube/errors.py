@@ -180,12 +180,23 @@ def unreachable(host: str, detail: str, *, target: RequestTarget) -> Unreachable
     )
 
 
-def timed_out(seconds: Optional[float], *, target: RequestTarget) -> TimedOut:
+def timed_out(
+    seconds: Optional[float], *, target: RequestTarget, connect_seconds: float
+) -> TimedOut:
+    if seconds is None:
+        # No --request-timeout: only the connection (TCP and TLS) has a limit.
+        return TimedOut(
+            _(
+                "{verb} {object}: the API server accepted no connection within {seconds}s; "
+                "check the server address in the kubeconfig and the network to it"
+            ).format(verb=target.verb, object=target.describe(), seconds=f"{connect_seconds:g}"),
+            target=target,
+        )
     return TimedOut(
         _(
             "{verb} {object} timed out after {seconds}s; raise --request-timeout or check the "
             "load of the API server"
-        ).format(verb=target.verb, object=target.describe(), seconds=f"{seconds or 0:g}"),
+        ).format(verb=target.verb, object=target.describe(), seconds=f"{seconds:g}"),
         target=target,
     )
 

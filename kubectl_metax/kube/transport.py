@@ -20,6 +20,10 @@ from kubectl_metax.kube import errors
 from kubectl_metax.kube.connection import Connection
 from kubectl_metax.kube.errors import RequestTarget
 
+# Go net/http gives kubectl a 10 s TLS handshake timeout; urllib3 bounds the TCP
+# connect and the TLS handshake together with the connect timeout.
+CONNECT_TIMEOUT_SECONDS = 10.0
+
 log = logging.getLogger(__name__)
 
 Json = Dict[str, Any]
@@ -68,11 +72,15 @@ class Api:
         self.connection = connection
         self._sleep = sleep
 
-    def _timeout(self) -> Optional[Tuple[float, float]]:
+    def _timeout(self) -> Tuple[float, Optional[float]]:
         # NOTE: kubernetes 35.0.0 ignores a float total timeout (only int or a
         # (connect, read) pair is honoured), so "500ms" must go as a pair.
         seconds = self.connection.request_timeout
-        return None if seconds is None else (seconds, seconds)
+        if seconds is None:
+            # "0" waits for answers without limit, but like kubectl it still gives
+            # up on a server that accepts the connection and never completes TLS.
+            return (CONNECT_TIMEOUT_SECONDS, None)
+        return (seconds, seconds)
 
     def request(
         self,
@@ -120,7 +128,9 @@ class Api:
                 refused = isinstance(reason, urllib3.exceptions.NewConnectionError)
                 if not refused and isinstance(reason, urllib3.exceptions.TimeoutError):
                     raise errors.timed_out(
-                        self.connection.request_timeout, target=target
+                        self.connection.request_timeout,
+                        target=target,
+                        connect_seconds=CONNECT_TIMEOUT_SECONDS,
                     ) from exception
                 # Only failures before the request reached the server are safe to repeat
                 # for writes; reads can always be repeated.

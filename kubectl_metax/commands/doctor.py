@@ -145,6 +145,12 @@ def _load(path: str) -> Any:
         raise errors.InvalidInput(
             _("cannot read the snapshot {path}: {error}").format(path=path, error=error.strerror)
         ) from error
+    except UnicodeDecodeError as error:
+        raise errors.InvalidInput(
+            _("{source} is not a snapshot saved by kubectl-metax: {error}").format(
+                source=path, error=error
+            )
+        ) from error
     return snapshot.loads(text, source=path)
 
 

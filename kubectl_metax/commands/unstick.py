@@ -232,7 +232,11 @@ def run(args: argparse.Namespace) -> int:
         )
     if not plan["actions"]:
         _say(args, _("nothing is stuck: there is nothing to clean up"))
-        helm = _helm(args, plan, context=conn.context) if args.helm_uninstall and not args.dry_run else None
+        helm = (
+            _helm(args, plan, context=conn.context)
+            if args.helm_uninstall and not args.dry_run
+            else None
+        )
         return _finish(args, plan, helm=helm, ok=_helm_ok(helm))
     if args.dry_run == "client":
         _say(args, _("dry run: nothing was changed"))

@@ -289,5 +289,38 @@ def loads(text: str, *, source: str) -> Snapshot:
                 source=source, fields=", ".join(missing)
             )
         )
+    malformed = _malformed_record(data)
+    if malformed:
+        raise InvalidInput(
+            _("{source} has a malformed record: {where}").format(source=source, where=malformed)
+        )
     snapshot: Snapshot = data  # type: ignore[assignment]
     return snapshot
+
+
+# Record lists whose items carry object metadata; the checks index it directly.
+_FIELDS_WITH_META = (
+    "namespaces",
+    "crds",
+    "custom_resources",
+    "webhook_configurations",
+    "services",
+    "workloads",
+    "jobs",
+    "cluster_rbac",
+)
+
+
+def _malformed_record(data: Dict[str, Any]) -> str:
+    """Return "<field>[<index>]" of the first record that is not shaped as saved, else ""."""
+    for name in LIST_FIELDS:
+        for index, item in enumerate(data[name]):
+            if not isinstance(item, dict):
+                return f"{name}[{index}]"
+            if name in _FIELDS_WITH_META:
+                meta = item.get("meta")
+                if not isinstance(meta, dict) or not all(
+                    isinstance(meta.get(key), str) for key in ("name", "namespace")
+                ):
+                    return f"{name}[{index}].meta"
+    return ""

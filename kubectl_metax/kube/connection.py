@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, List, Mapping, Optional
 
+import yaml
 from kubernetes import client as k8s_client
 from kubernetes.config import incluster_config, kube_config
 from kubernetes.config.config_exception import ConfigException
@@ -69,7 +70,7 @@ def merged_config(paths: List[str]) -> Any:
     """Return the merged kubeconfig (a kube_config.ConfigNode) of paths, first file winning."""
     try:
         merger = kube_config.KubeConfigMerger(os.pathsep.join(paths))
-    except (OSError, ValueError, ConfigException) as error:
+    except (OSError, ValueError, ConfigException, yaml.YAMLError) as error:
         raise InvalidInput(
             _("cannot read the kubeconfig {paths}: {error}").format(
                 paths=os.pathsep.join(paths), error=error

@@ -21,7 +21,12 @@ $(STAMP): setup.cfg setup.py pyproject.toml requirements/dev.txt requirements/ru
 binaries: venv
 	$(PY) tools/fetch_binaries.py --cache $(CACHE)
 
-catalogs: venv
+MO := kubectl_metax/locale/zh_CN/LC_MESSAGES/kubectl_metax.mo
+
+catalogs: $(MO)
+
+# A real file target, so an unchanged catalog does not trigger a zipapp rebuild.
+$(MO): $(STAMP) $(wildcard po/zh_CN/*.po) tools/catalogs.py
 	$(PY) tools/catalogs.py
 
 test: venv binaries catalogs build
@@ -36,7 +41,7 @@ lint: venv catalogs
 
 build: dist/kubectl-metax
 
-dist/kubectl-metax: venv catalogs $(shell find kubectl_metax po -type f -not -path '*/__pycache__/*' -not -name '*.mo') requirements/runtime.txt tools/build_zipapp.py
+dist/kubectl-metax: $(STAMP) $(MO) $(shell find kubectl_metax po -type f -not -path '*/__pycache__/*' -not -name '*.mo') requirements/runtime.txt tools/build_zipapp.py
 	$(PY) tools/build_zipapp.py --output $@
 
 # Download base of the release archive in the krew manifest. The project has

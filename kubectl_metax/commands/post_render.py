@@ -4,13 +4,15 @@ Helm 3 runs it as ``--post-renderer kubectl-metax --post-renderer-args
 post-render ...``; Helm 4 through the ``metax`` plugin in ``helm-plugin/``.
 stdout carries the YAML stream and nothing else: it is written once, after
 every document was read, so a failure leaves it empty. Malformed input
-exits 1 (Helm shows the message), bad options exit 2.
+exits 1, bad options exit 2. Helm 3 shows the message from stderr; under
+Helm 4 it is also written to the terminal.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from typing import Any, Dict, Optional
 
@@ -18,6 +20,11 @@ from kubectl_metax import errors
 from kubectl_metax.i18n import _
 
 log = logging.getLogger(__name__)
+
+# helm v4.1 sets this (to the plugin's name) for a subprocess plugin; helm
+# v3.17 sets nothing of the kind for a --post-renderer executable. helm 4
+# shows only "plugin exited with error", so its errors also go to the terminal.
+HELM4_PLUGIN_VARIABLE = "HELM_PLUGIN_NAME"
 
 # Settings that a --config file may hold: option name -> (attribute, type).
 CONFIG_KEYS = {
@@ -94,6 +101,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        return _post_render(args)
+    except errors.MetaxError as error:
+        if os.environ.get(HELM4_PLUGIN_VARIABLE):
+            from kubectl_metax.postrender import notices
+
+            notices.error_on_terminal(str(error))
+        raise
+
+
+def _post_render(args: argparse.Namespace) -> int:
     from kubectl_metax.postrender import notices, pipeline
     from kubectl_metax.postrender.options import Options
 

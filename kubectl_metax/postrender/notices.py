@@ -1,8 +1,10 @@
-"""Warnings for the person running helm, and the Helm 3 explanation.
+"""Warnings and errors for the person running helm, and the Helm 3 explanation.
 
 helm v3.17 and v4.1 discard what a post-renderer writes to stderr when it
 exits 0, so a warning goes to the controlling terminal (``/dev/tty``) when
 one can be opened, and to stderr otherwise (CI logs, or helm failing later).
+helm v4.1 also discards the stderr of a plugin that fails, even with
+--debug, so under Helm 4 an error is copied to the terminal as well.
 """
 
 from __future__ import annotations
@@ -51,6 +53,20 @@ def warn(message: str) -> None:
     except OSError:
         pass
     _write(sys.stderr, text)
+
+
+def error_on_terminal(message: str) -> None:
+    """Copy an error to the terminal that runs helm; without a terminal, do nothing.
+
+    The caller still prints the error to stderr, which helm v3 shows and
+    helm v4.1 drops.
+    """
+    text = _("kubectl-metax post-render: error: {message}").format(message=message) + "\n"
+    try:
+        with open(TERMINAL, "w", encoding="utf-8") as terminal:
+            terminal.write(text)
+    except OSError:
+        pass
 
 
 def _write(stream: TextIO, text: str) -> None:

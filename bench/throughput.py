@@ -19,8 +19,9 @@ QUICK_SIZES = (200, 1_000, 5_000)
 # Measured rounds per size: fewer for the big streams, whose runs take seconds.
 ROUNDS = {1_000: 7, 10_000: 5, 50_000: 3}
 QUICK_ROUNDS = 3
-# kubectl kustomize grows superlinearly (about 1.5 s at 1,000 documents and
-# about 500 s at 10,000 on a 2-core machine), so it runs at this size only.
+# kubectl kustomize grows superlinearly: 1.9 s at 1,000 documents in
+# bench/RESULTS.md, and reported near 500 s at 10,000 (not re-measured here).
+# So it runs at this size only.
 KUSTOMIZE_MAX_DOCUMENTS = 1_000
 # The target is set at the middle size (10,000 documents): at most half the
 # time of the libyaml parse.

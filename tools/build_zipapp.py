@@ -144,7 +144,6 @@ def build(output: Path) -> None:
                 str(output),
                 "--compressed",
                 "--reproducible",
-                "--no-modify",
             ],
             check=True,
         )

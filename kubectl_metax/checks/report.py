@@ -96,9 +96,12 @@ def _paint(text: str, key: str, colour: bool) -> str:
 
 def _mark_key(result: CheckResult) -> str:
     """Return the MARKS key of a check: its status, or the worst severity it found."""
+    own = {finding.severity for finding in result.findings if finding.id == result.id}
+    if result.status == "passed" and INFO in own:
+        # A check that only has notes did not pass anything worth a tick.
+        return INFO
     if result.status != "failed":
         return result.status
-    own = {finding.severity for finding in result.findings if finding.id == result.id}
     return ERROR if ERROR in own else WARNING
 
 

@@ -174,6 +174,8 @@ def test_text_report_marks_without_colour(kubesim_factory: Any, monkeypatch: Any
     assert "✖ MX301" in out
     assert "⚠ MX107" in out
     assert "✔ MX101" in out
+    assert "ℹ MX501" in out
+    assert "✔ MX501" not in out
     assert "ℹ 1 pod in namespace team-a uses MetaX GPUs" in out
     assert "$ kubectl delete validatingwebhookconfiguration " in out
     assert "docs/checks/MX301.md" in out

@@ -8,6 +8,7 @@ from kubectl_metax.checks import facts
 from kubectl_metax.checks.model import AREA_OPERATOR, ERROR, INFO, WARNING, Finding, ObjectRef
 from kubectl_metax.checks.registry import Context, check
 from kubectl_metax.i18n import _
+from kubectl_metax.inspection.install import NAMESPACE_FLAG_EVIDENCE
 
 # The resource named in the operator's error when it probes OpenShift on plain Kubernetes.
 OPENSHIFT_PROBE = "clusterversions.config.openshift.io"
@@ -47,6 +48,19 @@ def operator_namespace(context: Context) -> List[Finding]:
         ]
     if facts.namespace_exists(context.snapshot, install["namespace"]):
         return []
+    if install["evidence"] == [NAMESPACE_FLAG_EVIDENCE]:
+        return [
+            Finding(
+                id="MX101",
+                severity=ERROR,
+                message=_("The namespace {namespace} given with -n does not exist.").format(
+                    namespace=install["namespace"]
+                ),
+                objects=(ObjectRef("Namespace", install["namespace"]),),
+                fix=_("Check the spelling, or leave -n out to let the doctor find the operator."),
+                commands=("kubectl get namespaces",),
+            )
+        ]
     return [
         Finding(
             id="MX101",

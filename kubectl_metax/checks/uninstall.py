@@ -33,12 +33,16 @@ def _blocked_resources(config: WebhookConfigRecord) -> str:
         # Records from before resources were kept carry only the groups.
         found = hook.get("resources") or [f"{group}/*" for group in hook["groups"]]
         pairs += [pair for pair in found if pair not in pairs]
+    return ", ".join(_readable_pair(pair) for pair in pairs) or "-"
+
+
+def _readable_pair(pair: str) -> str:
     # In admission rules "" is the core API group and "*" every group or resource.
-    shown = [
-        _("everything") if pair == "*/*" else "core" + pair if pair.startswith("/") else pair
-        for pair in pairs
-    ]
-    return ", ".join(shown) or "-"
+    if pair == "*/*":
+        return _("everything")
+    if pair.startswith("/"):
+        return "core" + pair
+    return pair
 
 
 @check(

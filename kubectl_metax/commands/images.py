@@ -51,12 +51,7 @@ def _register_list(commands: argparse._SubParsersAction) -> None:  # type: ignor
         metavar="MODEL",
         help=_("GPU product, such as MXC500, c500 or MXN100"),
     )
-    parser.add_argument(
-        "--arch",
-        required=True,
-        metavar="ARCH",
-        help=_("node architecture: amd64 (x86_64) or arm64 (aarch64)"),
-    )
+    _add_node_arch(parser)
     parser.add_argument(
         "--driver-version",
         required=True,
@@ -86,6 +81,16 @@ def _register_list(commands: argparse._SubParsersAction) -> None:  # type: ignor
         help=_("site registry to relocate every image to, such as harbor.example.cn/mximages"),
     )
     printing.add_output_flag(parser, choices=("table", "json", "yaml", "values"), default="table")
+
+
+def _add_node_arch(parser: argparse.ArgumentParser) -> None:
+    """Add the required --arch of the node that `list` and `check` describe."""
+    parser.add_argument(
+        "--arch",
+        required=True,
+        metavar="ARCH",
+        help=_("node architecture: amd64 (x86_64) or arm64 (aarch64)"),
+    )
 
 
 def _register_parse(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -150,12 +155,7 @@ def _register_check(commands: argparse._SubParsersAction) -> None:  # type: igno
         metavar="MODEL",
         help=_("GPU product of the node, such as MXC500, c500 or MXN100"),
     )
-    parser.add_argument(
-        "--arch",
-        required=True,
-        metavar="ARCH",
-        help=_("node architecture: amd64 (x86_64) or arm64 (aarch64)"),
-    )
+    _add_node_arch(parser)
     parser.add_argument(
         "--distro",
         metavar="DISTRO",

@@ -77,7 +77,7 @@ class Api:
         # (connect, read) pair is honoured), so "500ms" must go as a pair.
         seconds = self.connection.request_timeout
         if seconds is None:
-            # "0" waits for answers without limit, but like kubectl it still gives
+            # "0" waits for responses without limit, but like kubectl it still gives
             # up on a server that accepts the connection and never completes TLS.
             return (CONNECT_TIMEOUT_SECONDS, None)
         return (seconds, seconds)
@@ -124,7 +124,7 @@ class Api:
             except (urllib3.exceptions.HTTPError, OSError) as exception:
                 reason = getattr(exception, "reason", None) or exception
                 # NOTE: urllib3 2.x derives NewConnectionError (connection refused)
-                # from ConnectTimeoutError, so it must be told apart first.
+                # from ConnectTimeoutError, so it must be checked first.
                 refused = isinstance(reason, urllib3.exceptions.NewConnectionError)
                 if not refused and isinstance(reason, urllib3.exceptions.TimeoutError):
                     raise errors.timed_out(
@@ -141,7 +141,7 @@ class Api:
                     backoff *= 2
                     continue
                 # NewConnectionError's text starts with the repr of urllib3's connection
-                # object; the OSError it wraps says what happened in plain words.
+                # object; the OSError it wraps states the cause in plain words.
                 detail = reason.__cause__ if refused and reason.__cause__ else reason
                 raise errors.unreachable(
                     self.connection.host, str(detail), target=target
